@@ -1,0 +1,91 @@
+import type { ResolvedJob } from './job-spec';
+import type { Observation } from './observation';
+import type { BatchRecord, JobRecord, NewBatch } from './records';
+
+/** Receives what a runtime observes; the one write path for job status sits behind it. */
+export type ObservationSink = (jobName: string, observation: Observation) => Promise<void>;
+
+/**
+ * Where jobs run: local child processes or Kubernetes Jobs. Every adapter passes the contract suite
+ * in test/runtime-contract. Methods are idempotent: the queue may deliver the same work twice.
+ */
+export interface JobRuntime {
+  readonly kind: 'local' | 'kubernetes';
+  /**
+   * Starts reporting observations to the sink and reconciles what the runtime already holds.
+   * Resolves once the initial state has been reported (readiness).
+   */
+  start(sink: ObservationSink): Promise<void>;
+  /**
+   * Creates the job in the runtime. A job this service already launched counts as success.
+   * Throws RuntimeUnavailableError when trying again later may work, PermanentLaunchError when not.
+   */
+  launch(job: ResolvedJob, payload: string | undefined): Promise<void>;
+  /** Ends a launched job (the job then reports `stopped`); a job the runtime does not know is a no-op. */
+  stop(jobName: string): Promise<void>;
+  /** Removes everything the runtime keeps for the job; a job the runtime does not know is a no-op. */
+  remove(jobName: string): Promise<void>;
+  /** True when the runtime holds the job (for reconciling records whose runtime object vanished). */
+  has(jobName: string): Promise<boolean>;
+  /** Stops observing and releases resources; running local jobs are stopped. */
+  close(): Promise<void>;
+}
+
+/** Trying again later may succeed (API server down, throttled, no connection). */
+export class RuntimeUnavailableError extends Error {
+  override name = 'RuntimeUnavailableError';
+}
+
+/** Trying again will not help (invalid object, forbidden, no command to run). */
+export class PermanentLaunchError extends Error {
+  override name = 'PermanentLaunchError';
+}
+
+export interface JobRecordChange {
+  record?: JobRecord;
+  changed: boolean;
+}
+
+/** The status records in Redis. Each method is atomic. */
+export interface StatusStore {
+  /** Writes batch, job records, specs, payloads, indexes and the dispatch outbox in one step; Conflict on a name clash. */
+  create(batch: NewBatch): Promise<void>;
+  getJob(name: string): Promise<JobRecord | undefined>;
+  getJobs(names: string[]): Promise<(JobRecord | undefined)[]>;
+  getBatch(name: string): Promise<BatchRecord | undefined>;
+  /** Single jobs (batches of type `job`), oldest first. */
+  listSingleJobs(): Promise<JobRecord[]>;
+  /** Batches of type `batch`, oldest first. */
+  listBatches(): Promise<BatchRecord[]>;
+  /** Names of jobs whose status is not final. */
+  listUnfinishedJobNames(): Promise<string[]>;
+  getSpec(name: string): Promise<ResolvedJob | undefined>;
+  getPayload(name: string): Promise<string | undefined>;
+  /** The payload leaves Redis once the runtime holds it. */
+  dropPayload(name: string): Promise<void>;
+  /** Compare-and-set: applies `change` to the current record; retried on a concurrent write. */
+  update(name: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecordChange>;
+  /** Removes a batch with its jobs and records their names in the cleanup outbox. */
+  deleteBatch(name: string): Promise<string[]>;
+  /** Jobs accepted but not yet confirmed in the queue (crash recovery). */
+  pendingDispatch(): Promise<string[]>;
+  markDispatched(names: string[]): Promise<void>;
+  /** Jobs deleted but not yet confirmed removed from the runtime. */
+  pendingCleanup(): Promise<string[]>;
+  markCleaned(names: string[]): Promise<void>;
+}
+
+/** The work queue between the API and the workers. */
+export interface WorkQueue {
+  enqueueLaunch(jobNames: string[]): Promise<void>;
+  /** Removes launch work that no worker has taken yet; work already taken is skipped by the worker. */
+  cancelLaunch(jobNames: string[]): Promise<void>;
+  enqueueStop(jobNames: string[]): Promise<void>;
+  enqueueRemove(jobNames: string[]): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

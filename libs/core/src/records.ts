@@ -1,0 +1,58 @@
+import type { BatchType, ResolvedJob } from './job-spec';
+import type { JobStatus, ReplicaStatus } from './job-status';
+
+/** One attempt of a job: a pod in Kubernetes, a child process locally. */
+export interface PodStatus {
+  name: string;
+  podIndex?: number;
+  created?: string;
+  startTime?: string;
+  containerStarted?: string;
+  endTime?: string;
+  replicaStatus: { status: ReplicaStatus };
+  image?: string;
+  imageId?: string;
+  exitCode?: number;
+  reason?: string;
+  statusMessage?: string;
+  restartCount?: number;
+}
+
+/** The status record of one job, as stored. Timestamps are RFC3339 UTC; unset ones are absent. */
+export interface JobRecord {
+  name: string;
+  jobId?: string;
+  batchName: string;
+  batchType: BatchType;
+  created: string;
+  updated: string;
+  started?: string;
+  ended?: string;
+  status: JobStatus;
+  message?: string;
+  /** How many attempts failed. */
+  failed: number;
+  podStatuses: PodStatus[];
+  /** Set when the job reached a runtime; stop and delete then need the worker. */
+  launched?: boolean;
+}
+
+/** The record of a batch (single jobs have one too, of type `job`); its status is derived from its jobs. */
+export interface BatchRecord {
+  name: string;
+  batchId?: string;
+  batchType: BatchType;
+  created: string;
+  jobNames: string[];
+}
+
+/** Everything one accepted request writes, in one atomic step. */
+export interface NewBatch {
+  batch: BatchRecord;
+  jobs: { record: JobRecord; spec: ResolvedJob; payload?: string }[];
+}
+
+/** RFC3339 in UTC with second precision, as the original returns it. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

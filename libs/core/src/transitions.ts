@@ -1,0 +1,74 @@
+import { isFinal, JobStatus } from './job-status';
+import type { Observation } from './observation';
+import type { JobRecord, PodStatus } from './records';
+
+/**
+ * The status transition table: which status an observation moves a job to, from each status.
+ * `undefined` means the observation does not move the status (it may still add pod details).
+ * Final statuses never move. Stopping only ends; it never goes back to Active or Running.
+ */
+const TABLE: Record<JobStatus, Partial<Record<Observation['kind'], JobStatus>>> = {
+  Waiting: { active: 'Active', running: 'Running', succeeded: 'Succeeded', failed: 'Failed', stopped: 'Stopped' },
+  Active: { running: 'Running', succeeded: 'Succeeded', failed: 'Failed', stopped: 'Stopped' },
+  // Running -> Active: an attempt ended and the next one waits for its container.
+  Running: { active: 'Active', succeeded: 'Succeeded', failed: 'Failed', stopped: 'Stopped' },
+  Stopping: { succeeded: 'Succeeded', failed: 'Failed', stopped: 'Stopped' },
+  Succeeded: {},
+  Failed: {},
+  Stopped: {},
+};
+
+export function nextStatus(current: JobStatus, observation: Observation): JobStatus | undefined {
+  return TABLE[current][observation.kind];
+}
+
+/** Pod statuses merge by name, in the order first seen; a later report of the same pod replaces it. */
+export function mergePodStatuses(current: PodStatus[], reported: PodStatus[] | undefined): PodStatus[] {
+  if (!reported?.length) return current;
+  const merged = [...current];
+  for (const pod of reported) {
+    const i = merged.findIndex((p) => p.name === pod.name);
+    if (i >= 0) merged[i] = { ...merged[i], ...pod };
+    else merged.push(pod);
+  }
+  return merged.map((p, index) => ({ ...p, podIndex: index }));
+}
+
+function countFailed(pods: PodStatus[]): number {
+  return pods.filter((p) => p.replicaStatus.status === 'Failed').length;
+}
+
+/**
+ * Applies an observation to a record. Returns the new record, or `undefined` when nothing changes
+ * (a replayed observation, or one that the current status does not accept).
+ */
+export function applyObservation(record: JobRecord, observation: Observation): JobRecord | undefined {
+  if (isFinal(record.status)) return undefined;
+  const status = nextStatus(record.status, observation) ?? record.status;
+  const podStatuses = mergePodStatuses(record.podStatuses, observation.podStatuses);
+  const next: JobRecord = { ...record, status, podStatuses, failed: Math.max(record.failed, countFailed(podStatuses)) };
+  if (status !== JobStatus.Waiting) next.launched = true;
+  if (!next.started) {
+    // started: when a container first ran; a runtime may report it only after the fact (a quick job).
+    const firstContainerStart = podStatuses.map((p) => p.containerStarted).filter(Boolean).sort()[0];
+    if (firstContainerStart) next.started = firstContainerStart;
+    else if (status === JobStatus.Running) next.started = observation.at;
+  }
+  if (isFinal(status)) {
+    next.ended = observation.at;
+    if (observation.kind === 'failed') next.message = observation.message;
+    if (observation.kind === 'stopped' && !next.message) next.message = 'job was stopped';
+  }
+  if (JSON.stringify({ ...next, updated: '' }) === JSON.stringify({ ...record, updated: '' })) return undefined;
+  next.updated = observation.at;
+  return next;
+}
+
+/** Stop requested: a job not yet launched stops at once; a launched one is Stopping until the runtime confirms. */
+export function requestStop(record: JobRecord, at: string): JobRecord | undefined {
+  if (isFinal(record.status) || record.status === JobStatus.Stopping) return undefined;
+  if (record.status === JobStatus.Waiting && !record.launched) {
+    return { ...record, status: JobStatus.Stopped, ended: at, updated: at, message: 'job was stopped before it started' };
+  }
+  return { ...record, status: JobStatus.Stopping, updated: at };
+}
