@@ -8,3 +8,7 @@ export * from './merge';
 export * from './naming';
 export * from './errors';
 export * from './ports';
+export * from './quantity';
+export * from './validation';
+export * from './views';
+export * from './use-cases';

@@ -72,3 +72,13 @@ export function requestStop(record: JobRecord, at: string): JobRecord | undefine
   }
   return { ...record, status: JobStatus.Stopping, updated: at };
 }
+
+/**
+ * The runtime now holds the job. Waiting moves to Active; a job that already moved on keeps its
+ * status. A final record is left alone: the caller must undo the launch if the job was stopped.
+ */
+export function markLaunched(record: JobRecord, at: string): JobRecord | undefined {
+  if (isFinal(record.status) || record.launched) return undefined;
+  const status = record.status === JobStatus.Waiting ? JobStatus.Active : record.status;
+  return { ...record, status, launched: true, updated: at };
+}

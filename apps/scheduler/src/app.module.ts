@@ -1,0 +1,24 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '@rjs/config';
+import { ApiModule } from '../../api/src/api.module';
+import { WatcherModule } from '../../worker/src/watcher.module';
+import { WorkerModule } from '../../worker/src/worker.module';
+import { InfrastructureModule, type InfrastructureOverrides } from './infrastructure.module';
+import type { Logger } from './logging';
+
+/** One process, the roles that ROLES names: api, worker, watcher. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, logger: Logger, overrides?: InfrastructureOverrides): DynamicModule {
+    const roles = new Set(config.roles);
+    return {
+      module: AppModule,
+      imports: [
+        InfrastructureModule.forRoot(config, logger, overrides),
+        ...(roles.has('api') ? [ApiModule] : []),
+        ...(roles.has('worker') ? [WorkerModule] : []),
+        ...(roles.has('watcher') ? [WatcherModule] : []),
+      ],
+    };
+  }
+}

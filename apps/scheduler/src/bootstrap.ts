@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '@rjs/config';
+import { configureHttp } from '../../api/src/configure-http';
+import { AppModule } from './app.module';
+import type { InfrastructureOverrides } from './infrastructure.module';
+import { createLogger, type Logger, PinoNestLogger } from './logging';
+
+export interface SchedulerOptions extends InfrastructureOverrides {
+  logger?: Logger;
+}
+
+/** Builds the application for the configured roles; the caller listens (main) or injects (tests). */
+export async function createScheduler(config: AppConfig, options: SchedulerOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(config);
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, options), adapter, {
+    logger: new PinoNestLogger(logger),
+  });
+  app.enableShutdownHooks();
+  configureHttp(app, config);
+  return app;
+}

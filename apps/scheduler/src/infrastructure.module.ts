@@ -1,0 +1,118 @@
+import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import type { AppConfig } from '@rjs/config';
+import {
+  type Clock,
+  JobAcceptor,
+  JobController,
+  JobLauncher,
+  JobQueries,
+  JobRemover,
+  type JobRuntime,
+  JobStopper,
+  ObservationRecorder,
+  Recovery,
+  type StatusStore,
+  systemClock,
+  VanishedJobReconciler,
+  type WorkQueue,
+} from '@rjs/core';
+import { BullMqWorkQueue } from '@rjs/queue';
+import { RedisStatusStore } from '@rjs/store';
+import type { Logger } from './logging';
+import { createRuntime } from './runtime.factory';
+import { APP_CONFIG, CLOCK, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from './tokens';
+
+export interface InfrastructureOverrides {
+  /** Tests pass a runtime of their own (e.g. the Kubernetes adapter against the fake API server). */
+  runtime?: JobRuntime;
+  clock?: Clock;
+}
+
+/**
+ * Fails fast while Redis is down, so that a request gets a 503 instead of hanging; reconnects
+ * forever in the background.
+ */
+export function createRedis(url: string): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+}
+
+@Global()
+@Module({})
+export class InfrastructureModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(WORK_QUEUE) private readonly queue: BullMqWorkQueue,
+    @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
+  ) {}
+
+  static forRoot(config: AppConfig, logger: Logger, overrides: InfrastructureOverrides = {}): DynamicModule {
+    const useCase = <T>(provide: new (...args: never[]) => T, inject: unknown[], factory: (...args: never[]) => T) => ({
+      provide,
+      inject: inject as never[],
+      useFactory: factory,
+    });
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: CLOCK, useValue: overrides.clock ?? systemClock },
+        { provide: REDIS, useFactory: () => createRedis(config.redisUrl) },
+        { provide: STATUS_STORE, inject: [REDIS], useFactory: (redis: Redis) => new RedisStatusStore(redis, config.component.name) },
+        { provide: WORK_QUEUE, inject: [REDIS], useFactory: (redis: Redis) => new BullMqWorkQueue(redis, config.component.name) },
+        { provide: JOB_RUNTIME, useFactory: () => overrides.runtime ?? createRuntime(config, logger) },
+        useCase(ObservationRecorder, [STATUS_STORE], (store: StatusStore) => new ObservationRecorder(store)),
+        useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store)),
+        useCase(
+          JobAcceptor,
+          [STATUS_STORE, WORK_QUEUE, CLOCK],
+          (store: StatusStore, queue: WorkQueue, clock: Clock) =>
+            new JobAcceptor(config.component, store, queue, clock, undefined, (error) =>
+              logger.warn({ err: error }, 'accepted jobs could not be queued yet; recovery will queue them'),
+            ),
+        ),
+        useCase(
+          JobStopper,
+          [STATUS_STORE, WORK_QUEUE, JobQueries, CLOCK],
+          (store: StatusStore, queue: WorkQueue, queries: JobQueries, clock: Clock) => new JobStopper(store, queue, queries, clock),
+        ),
+        useCase(
+          JobRemover,
+          [STATUS_STORE, WORK_QUEUE],
+          (store: StatusStore, queue: WorkQueue) =>
+            new JobRemover(store, queue, (error) => logger.warn({ err: error }, 'runtime cleanup could not be queued yet; recovery will queue it')),
+        ),
+        useCase(
+          JobLauncher,
+          [STATUS_STORE, JOB_RUNTIME, ObservationRecorder, CLOCK],
+          (store: StatusStore, runtime: JobRuntime, recorder: ObservationRecorder, clock: Clock) => new JobLauncher(store, runtime, recorder, clock),
+        ),
+        useCase(
+          JobController,
+          [STATUS_STORE, JOB_RUNTIME, ObservationRecorder, CLOCK],
+          (store: StatusStore, runtime: JobRuntime, recorder: ObservationRecorder, clock: Clock) => new JobController(store, runtime, recorder, clock),
+        ),
+        useCase(Recovery, [STATUS_STORE, WORK_QUEUE], (store: StatusStore, queue: WorkQueue) => new Recovery(store, queue)),
+        useCase(
+          VanishedJobReconciler,
+          [STATUS_STORE, JOB_RUNTIME, ObservationRecorder, CLOCK],
+          (store: StatusStore, runtime: JobRuntime, recorder: ObservationRecorder, clock: Clock) =>
+            new VanishedJobReconciler(store, runtime, recorder, clock),
+        ),
+      ],
+      exports: [APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, ObservationRecorder, JobQueries, JobAcceptor, JobStopper, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
+    };
+  }
+
+  /** Closes last, after the role modules stopped their workers and watchers. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.close().catch(() => undefined);
+    await this.queue.close().catch(() => undefined);
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

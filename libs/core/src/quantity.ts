@@ -1,0 +1,23 @@
+/**
+ * Kubernetes resource quantities ("100m", "1.5Gi", "2e3"): parsing for validation and for comparing
+ * requests with limits. Mirrors k8s.io/apimachinery's grammar for non-negative values.
+ */
+const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+
+const SUFFIX: Record<string, number> = {
+  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** The quantity's value, or undefined when the text is not a valid non-negative quantity. */
+export function parseQuantity(text: string): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const match = QUANTITY.exec(text.trim() === text ? text : '');
+  if (!match) return undefined;
+  const [, number, suffix = ''] = match;
+  const multiplier = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix];
+  const value = Number(number) * multiplier;
+  return Number.isFinite(value) ? value : undefined;
+}
+
+export const isQuantity = (text: unknown): boolean => typeof text === 'string' && parseQuantity(text) !== undefined;

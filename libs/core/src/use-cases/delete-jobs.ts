@@ -1,0 +1,42 @@
+import { badRequest, notFound } from '../errors';
+import type { StatusStore, WorkQueue } from '../ports';
+
+/**
+ * Deleting removes the records at once (and with them every queued launch, which the worker then
+ * skips) and hands the removal of runtime objects to a worker. The cleanup outbox, written in the
+ * same step as the deletion, makes sure that removal is queued even after a crash.
+ */
+export class JobRemover {
+  constructor(
+    private readonly store: StatusStore,
+    private readonly queue: WorkQueue,
+    private readonly onQueueFailure: (error: unknown) => void = () => undefined,
+  ) {}
+
+  /** Only single jobs can be deleted with this method, as the API documents. */
+  async deleteSingleJob(name: string): Promise<void> {
+    const record = await this.store.getJob(name);
+    if (!record) throw notFound(`job ${name}`);
+    if (record.batchType !== 'job') {
+      throw badRequest(`job ${name} belongs to the batch ${record.batchName}: delete the batch with DELETE /api/v1/batches/${record.batchName}`);
+    }
+    await this.delete(record.batchName);
+  }
+
+  async deleteBatch(batchName: string): Promise<void> {
+    const batch = await this.store.getBatch(batchName);
+    if (!batch || batch.batchType !== 'batch') throw notFound(`batch ${batchName}`);
+    await this.delete(batchName);
+  }
+
+  private async delete(batchName: string): Promise<void> {
+    const jobNames = await this.store.deleteBatch(batchName);
+    try {
+      await this.queue.cancelLaunch(jobNames);
+      await this.queue.enqueueRemove(jobNames);
+      await this.store.markCleaned(jobNames);
+    } catch (error) {
+      this.onQueueFailure(error);
+    }
+  }
+}

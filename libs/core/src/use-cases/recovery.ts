@@ -1,0 +1,83 @@
+import { isFinal, JobStatus } from '../job-status';
+import type { Clock, JobRuntime, StatusStore, WorkQueue } from '../ports';
+import { type JobRecord, rfc3339 } from '../records';
+import type { ObservationRecorder } from './record-observation';
+
+/**
+ * Finishes what a crash interrupted. Every step is idempotent, so it runs at start and then
+ * periodically in any number of processes.
+ */
+export class Recovery {
+  constructor(
+    private readonly store: StatusStore,
+    private readonly queue: WorkQueue,
+  ) {}
+
+  /** Accepted jobs whose queue entry may be missing are queued (again: the queue drops duplicates). */
+  async redispatch(): Promise<number> {
+    const names = await this.store.pendingDispatch();
+    if (names.length === 0) return 0;
+    const records = await this.store.getJobs(names);
+    const waiting = names.filter((_, i) => records[i]?.status === JobStatus.Waiting);
+    await this.queue.enqueueLaunch(waiting);
+    await this.store.markDispatched(names);
+    return waiting.length;
+  }
+
+  /** Deleted jobs whose runtime removal may not be queued yet. */
+  async requeueCleanup(): Promise<number> {
+    const names = await this.store.pendingCleanup();
+    await this.queue.enqueueRemove(names);
+    await this.store.markCleaned(names);
+    return names.length;
+  }
+
+  /** Jobs left Stopping (the stop request may have been lost) get their stop queued again. */
+  async requeueStops(): Promise<number> {
+    const records = await this.unfinished();
+    const stopping = records.filter((r) => r.status === JobStatus.Stopping).map((r) => r.name);
+    await this.queue.enqueueStop(stopping);
+    return stopping.length;
+  }
+
+  private async unfinished(): Promise<JobRecord[]> {
+    const names = await this.store.listUnfinishedJobNames();
+    return (await this.store.getJobs(names)).filter((r): r is JobRecord => !!r && !isFinal(r.status));
+  }
+}
+
+/**
+ * A launched job whose runtime object vanished (deleted by hand, lost with its node or process)
+ * would otherwise say Active or Running forever: give it a final status with a message.
+ * `runtime.has` must answer from the runtime itself, not from a cache that may lag a fresh launch.
+ */
+export class VanishedJobReconciler {
+  constructor(
+    private readonly store: StatusStore,
+    private readonly runtime: JobRuntime,
+    private readonly recorder: ObservationRecorder,
+    private readonly clock: Clock,
+  ) {}
+
+  async reconcile(): Promise<string[]> {
+    const names = await this.store.listUnfinishedJobNames();
+    const records = await this.store.getJobs(names);
+    const vanished: string[] = [];
+    for (const record of records) {
+      if (!record || !record.launched || isFinal(record.status)) continue;
+      if (await this.runtime.has(record.name)) continue;
+      const at = rfc3339(this.clock.now());
+      const { changed } =
+        record.status === JobStatus.Stopping
+          ? await this.recorder.record(record.name, { kind: 'stopped', at })
+          : await this.recorder.record(record.name, {
+              kind: 'failed',
+              at,
+              reason: 'Vanished',
+              message: `the ${this.runtime.kind} runtime no longer holds the job`,
+            });
+      if (changed) vanished.push(record.name);
+    }
+    return vanished;
+  }
+}

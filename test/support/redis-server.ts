@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+
+export interface TestRedisOptions {
+  /** Turn on AOF (appendfsync everysec) so that kill -9 and restart keep the data. */
+  appendOnly?: boolean;
+}
+
+/** A private redis-server for one test file: random port, own data dir, killed by its own PID. */
+export class TestRedis {
+  private process?: ChildProcess;
+  readonly dir = mkdtempSync(join(tmpdir(), 'rjs-redis-'));
+
+  private constructor(
+    readonly port: number,
+    private readonly options: TestRedisOptions,
+  ) {}
+
+  static async start(options: TestRedisOptions = {}): Promise<TestRedis> {
+    const server = new TestRedis(await freePort(), options);
+    await server.startProcess();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** A client for assertions; the caller quits it. */
+  client(): Redis {
+    return new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: null });
+  }
+
+  async flush(): Promise<void> {
+    const c = this.client();
+    await c.flushall();
+    await c.quit();
+  }
+
+  /** kill -9, as a crash would. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    this.process = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.startProcess();
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async startProcess(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no'];
+    if (this.options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
+    else args.push('--appendonly', 'no');
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.process = child;
+    await waitForPing(this.port, child);
+  }
+}
+
+async function waitForPing(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await client.connect();
+      if ((await client.ping()) === 'PONG') return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      client.disconnect();
+    }
+  }
+  throw new Error(`redis-server did not answer on port ${port}`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
