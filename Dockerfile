@@ -4,9 +4,10 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
-COPY scripts ./scripts
+# npm install, not npm ci: the lock cannot list every platform binary of @swc/core and msgpackr-extract
+# (the registry we lock against lacks some), and npm ci refuses such a lock.
+RUN npm install --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
 RUN npm run build
@@ -21,7 +22,7 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY radixconfig.yaml ./radixconfig.yaml
 COPY examples ./examples
@@ -31,4 +32,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/apps/scheduler/main.js"]
+CMD ["node", "dist/apps/scheduler/src/main.js"]

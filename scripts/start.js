@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `npm start`: installs what is missing, builds, finds or starts Redis, and runs the scheduler
+// (API + worker + watcher in one process, local runtime unless JOB_RUNTIME says otherwise).
+'use strict';
+const { execSync, spawn } = require('node:child_process');
+const { ensureDependencies, root } = require('./ensure-deps');
+const { resolveRedis } = require('./redis');
+
+async function main() {
+  ensureDependencies();
+  console.log('[setup] building (npm run build)...');
+  execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
+  let redis;
+  try {
+    redis = await resolveRedis(root);
+  } catch (error) {
+    console.error(`radix-job-scheduler: ${error.message}`);
+    process.exit(1);
+  }
+  const service = spawn(process.execPath, ['dist/apps/scheduler/src/main.js'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, REDIS_URL: redis.url },
+  });
+  const forward = (signal) => service.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  service.on('exit', (code, signal) => {
+    if (redis.child) redis.child.kill('SIGTERM');
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}
+
+main();

@@ -1,0 +1,296 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig, parseJobComponent } from '@rjs/config';
+import { controlQueueName, launchQueueName } from '../../libs/queue/src/queue-names';
+
+/** The rendered manifests: plain objects, as kubectl would send them. */
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [key: string]: any };
+
+const repo = resolve(__dirname, '../..');
+const component = 'compute';
+
+function kustomize(dir: string): K8sObject[] {
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return parseAllDocuments(out)
+    .map((doc) => {
+      if (doc.errors.length) throw doc.errors[0];
+      return doc.toJS() as K8sObject | null;
+    })
+    .filter((o): o is K8sObject => o !== null);
+}
+
+/** Base plus components/external-redis, rendered from a throwaway kustomization outside the tree. */
+function kustomizeWithExternalRedis(): K8sObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'rjs-kustomize-'));
+  try {
+    const rel = (p: string) => relative(dir, join(repo, p));
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      `resources: [${rel('k8s/base')}]\ncomponents: [${rel('k8s/components/external-redis')}]\n`,
+    );
+    return kustomize(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const renders: Record<string, K8sObject[]> = {
+  base: kustomize(join(repo, 'k8s/base')),
+  'overlays/example': kustomize(join(repo, 'k8s/overlays/example')),
+  'base + external-redis': kustomizeWithExternalRedis(),
+};
+const renderNames = Object.keys(renders);
+
+const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+function named(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in the render`);
+  return found;
+}
+const container = (deployment: K8sObject) => deployment.spec.template.spec.containers[0];
+const envValue = (deployment: K8sObject, name: string) => container(deployment).env?.find((e: any) => e.name === name);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/** The Deployment's environment as the container sees it: envFrom ConfigMaps, then env values. */
+function effectiveEnv(objects: K8sObject[], deployment: K8sObject): Record<string, string | object> {
+  const env: Record<string, string | object> = {};
+  for (const source of container(deployment).envFrom ?? []) {
+    Object.assign(env, named(objects, 'ConfigMap', source.configMapRef.name).data);
+  }
+  for (const entry of container(deployment).env ?? []) env[entry.name] = entry.value ?? entry.valueFrom;
+  return env;
+}
+
+function portNumber(c: any, port: number | string): number {
+  return typeof port === 'number' ? port : c.ports.find((p: any) => p.name === port).containerPort;
+}
+
+describe('Kubernetes manifests (kubectl kustomize)', () => {
+  describe.each(renderNames)('%s', (renderName) => {
+    const objects = renders[renderName];
+    const deployments = ofKind(objects, 'Deployment');
+
+    it('has the api, worker and watcher Deployments, each running its role', () => {
+      const roles = Object.fromEntries(deployments.map((d) => [d.metadata.name, envValue(d, 'ROLES')?.value]));
+      expect(roles).toEqual({ api: 'api', worker: 'worker', watcher: 'watcher' });
+      expect(named(objects, 'Deployment', 'watcher').spec.replicas).toBe(1);
+    });
+
+    it.each(['api', 'worker', 'watcher'])('%s has liveness /healthz and readiness /readyz probes on port 8000', (name) => {
+      const c = container(named(objects, 'Deployment', name));
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(portNumber(c, c.livenessProbe.httpGet.port)).toBe(8000);
+      expect(portNumber(c, c.readinessProbe.httpGet.port)).toBe(8000);
+    });
+
+    it.each(['api', 'worker', 'watcher'])('%s requests cpu and memory and limits memory', (name) => {
+      const { resources } = container(named(objects, 'Deployment', name));
+      expect(resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+      expect(resources.limits.memory).toEqual(expect.any(String));
+    });
+
+    it.each(['api', 'worker', 'watcher'])('%s runs locked down: non-root, read-only root, no capabilities, RuntimeDefault seccomp', (name) => {
+      const pod = named(objects, 'Deployment', name).spec.template.spec;
+      const c = pod.containers[0];
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      expect(pod.securityContext.runAsUser).not.toBe(0);
+      expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(c.securityContext.privileged).not.toBe(true);
+      expect(c.securityContext.capabilities.add).toBeUndefined();
+      // A read-only root still needs a writable /tmp (the local runtime's work dir and Node's own).
+      const tmp = c.volumeMounts.find((m: any) => m.mountPath === '/tmp');
+      expect(pod.volumes.find((v: any) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+    });
+
+    it('gives the scheduler a namespaced Role with exactly the permissions it uses', () => {
+      expect(ofKind(objects, 'ClusterRole')).toEqual([]);
+      expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
+      const [role] = ofKind(objects, 'Role');
+      expect(ofKind(objects, 'Role')).toHaveLength(1);
+      const granted = role.rules.flatMap((r: any) =>
+        r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g || 'core'}/${res}:${v}`))),
+      );
+      expect(granted.sort()).toEqual(
+        [
+          'batch/jobs:create', 'batch/jobs:get', 'batch/jobs:list', 'batch/jobs:watch', 'batch/jobs:delete',
+          'core/pods:get', 'core/pods:list', 'core/pods:watch',
+          'core/pods/log:get',
+          'core/secrets:create', 'core/secrets:get', 'core/secrets:delete',
+          'core/events:create', 'core/events:patch',
+        ].sort(),
+      );
+      expect(granted.filter((g: string) => g.includes('*'))).toEqual([]);
+      expect(role.rules.some((r: any) => r.resourceNames || r.nonResourceURLs)).toBe(false);
+    });
+
+    it('binds that Role to the ServiceAccount every scheduler Deployment runs as', () => {
+      const [role] = ofKind(objects, 'Role');
+      const [binding] = ofKind(objects, 'RoleBinding');
+      const [account] = ofKind(objects, 'ServiceAccount');
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.metadata.name }]);
+      for (const d of deployments) expect(d.spec.template.spec.serviceAccountName).toBe(account.metadata.name);
+    });
+
+    it('lets only pods of the same namespace reach the API port', () => {
+      const policies = ofKind(objects, 'NetworkPolicy');
+      const apiLabels = named(objects, 'Deployment', 'api').spec.template.metadata.labels;
+      const workerLabels = named(objects, 'Deployment', 'worker').spec.template.metadata.labels;
+      const apiPolicies = policies.filter((p) => matches(p.spec.podSelector.matchLabels, apiLabels));
+      expect(apiPolicies).toHaveLength(1);
+      const [policy] = apiPolicies;
+      expect(matches(policy.spec.podSelector.matchLabels, workerLabels)).toBe(false);
+      expect(policy.spec.policyTypes).toContain('Ingress');
+      expect(policy.spec.ingress).toHaveLength(1);
+      const [rule] = policy.spec.ingress;
+      // A bare podSelector (no namespaceSelector, no ipBlock) means pods of the policy's namespace.
+      expect(rule.from).toEqual([{ podSelector: {} }]);
+      expect(rule.ports).toEqual([{ protocol: 'TCP', port: 8000 }]);
+    });
+
+    it(`exposes the API as the Service "${component}" on port 8000`, () => {
+      const service = named(objects, 'Service', component);
+      const api = named(objects, 'Deployment', 'api');
+      expect(matches(service.spec.selector, api.spec.template.metadata.labels)).toBe(true);
+      expect(matches(service.spec.selector, named(objects, 'Deployment', 'worker').spec.template.metadata.labels)).toBe(false);
+      const [port] = service.spec.ports;
+      expect(port.port).toBe(8000);
+      expect(portNumber(container(api), port.targetPort)).toBe(8000);
+    });
+
+    it('mounts the radixconfig ConfigMap where RADIX_CONFIG points, holding the compute job component', () => {
+      for (const d of deployments) {
+        const env = effectiveEnv(objects, d);
+        const radixConfig = env.RADIX_CONFIG as string;
+        const mount = container(d).volumeMounts.find((m: any) => radixConfig.startsWith(`${m.mountPath}/`));
+        const volume = d.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
+        const configMap = named(objects, 'ConfigMap', volume.configMap.name);
+        const text = configMap.data[radixConfig.slice(mount.mountPath.length + 1)];
+        expect(text).toBe(readFileSync(join(repo, 'k8s/base/radixconfig.yaml'), 'utf8'));
+        expect(parseJobComponent(text, env.JOB_COMPONENT as string, undefined).component).toMatchObject({
+          name: component,
+          schedulerPort: 8000,
+          payloadPath: '/compute/args',
+        });
+      }
+    });
+
+    it.each(['api', 'worker', 'watcher'])('gives %s an environment the config loader accepts, with the Kubernetes runtime', (name) => {
+      const d = named(objects, 'Deployment', name);
+      const env = effectiveEnv(objects, d);
+      const plain = Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : 'redis://from-a-secret:6379']),
+      );
+      // The downward API fills the namespace in; the ConfigMap is read here from its source file.
+      const config = loadConfig({
+        ...plain,
+        KUBERNETES_NAMESPACE: 'example',
+        RADIX_CONFIG: join(repo, 'k8s/base/radixconfig.yaml'),
+      });
+      expect(config.roles).toEqual([name]);
+      expect(config.runtime).toBe('kubernetes');
+      // pretty logs need pino-pretty, a dev dependency that is not in the image.
+      expect(config.log.format).toBe('json');
+      expect(config.port).toBe(container(d).ports[0].containerPort);
+      expect(envValue(d, 'KUBERNETES_NAMESPACE').valueFrom.fieldRef.fieldPath).toBe('metadata.namespace');
+    });
+  });
+
+  describe.each(['base', 'overlays/example'])('%s: in-cluster Redis', (renderName) => {
+    const objects = renders[renderName];
+
+    it('runs Redis as a StatefulSet with a PersistentVolumeClaim, AOF and noeviction', () => {
+      const redis = named(objects, 'StatefulSet', 'redis');
+      const c = redis.spec.template.spec.containers[0];
+      const args = [...(c.command ?? []), ...(c.args ?? [])].join(' ');
+      expect(args).toContain('--appendonly yes');
+      expect(args).toContain('--maxmemory-policy noeviction');
+      const [claim] = redis.spec.volumeClaimTemplates;
+      expect(c.volumeMounts).toContainEqual({ name: claim.metadata.name, mountPath: '/data' });
+      expect(redis.spec.template.spec.automountServiceAccountToken).toBe(false);
+    });
+
+    it('points REDIS_URL of every scheduler Deployment at the redis Service', () => {
+      const redis = named(objects, 'StatefulSet', 'redis');
+      const service = named(objects, 'Service', 'redis');
+      expect(matches(service.spec.selector, redis.spec.template.metadata.labels)).toBe(true);
+      for (const d of ofKind(objects, 'Deployment')) {
+        expect(effectiveEnv(objects, d).REDIS_URL).toBe(`redis://redis:${service.spec.ports[0].port}`);
+      }
+    });
+  });
+
+  describe('base + external-redis', () => {
+    const objects = renders['base + external-redis'];
+
+    it('drops the in-cluster Redis', () => {
+      expect(ofKind(objects, 'StatefulSet')).toEqual([]);
+      expect(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'redis')).toBeUndefined();
+    });
+
+    it('reads REDIS_URL from the scheduler-redis Secret in every Deployment', () => {
+      for (const d of ofKind(objects, 'Deployment')) {
+        expect(effectiveEnv(objects, d).REDIS_URL).toEqual({ secretKeyRef: { name: 'scheduler-redis', key: 'url' } });
+        expect(container(d).env.filter((e: any) => e.name === 'REDIS_URL')).toHaveLength(1);
+      }
+      for (const configMap of ofKind(objects, 'ConfigMap')) expect(configMap.data.REDIS_URL).toBeUndefined();
+    });
+  });
+
+  describe('overlays/example: KEDA', () => {
+    const objects = renders['overlays/example'];
+    const [scaledObject] = ofKind(objects, 'ScaledObject');
+
+    it('scales the worker Deployment, down to zero', () => {
+      expect(ofKind(objects, 'ScaledObject')).toHaveLength(1);
+      expect(scaledObject.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'worker' });
+      named(objects, 'Deployment', scaledObject.spec.scaleTargetRef.name);
+      expect(scaledObject.spec.minReplicaCount).toBe(0);
+      expect(scaledObject.spec.maxReplicaCount).toBeGreaterThan(1);
+      // A fixed replica count would fight the HorizontalPodAutoscaler that KEDA creates.
+      expect(named(objects, 'Deployment', 'worker').spec.replicas).toBeUndefined();
+      expect(named(objects, 'Deployment', 'api').spec.replicas).toBeGreaterThan(0);
+    });
+
+    it("reads the length of the launch queue's BullMQ wait list (and the control queue's)", () => {
+      const lists = scaledObject.spec.triggers.map((t: any) => {
+        expect(t.type).toBe('redis');
+        expect(Number(t.metadata.listLength)).toBeGreaterThan(0);
+        return t.metadata.listName;
+      });
+      expect(lists).toContain(`bull:${launchQueueName(component)}:wait`);
+      expect(lists).toContain(`bull:${controlQueueName(component)}:wait`);
+    });
+
+    it('authenticates every trigger through a TriggerAuthentication whose Secret has the Redis address', () => {
+      for (const trigger of scaledObject.spec.triggers) {
+        const auth = named(objects, 'TriggerAuthentication', trigger.authenticationRef.name);
+        for (const ref of auth.spec.secretTargetRef) {
+          const secret = named(objects, 'Secret', ref.name);
+          const value = secret.data?.[ref.key] ? Buffer.from(secret.data[ref.key], 'base64').toString() : secret.stringData?.[ref.key];
+          expect(value).toBeDefined();
+          if (ref.parameter === 'address') {
+            const redisPort = named(objects, 'Service', 'redis').spec.ports[0].port;
+            expect(value).toBe(`redis:${redisPort}`);
+          }
+        }
+      }
+    });
+  });
+
+  it('keeps k8s/base/radixconfig.yaml identical to the repository radixconfig.yaml', () => {
+    const root = readFileSync(join(repo, 'radixconfig.yaml'), 'utf8');
+    expect(readFileSync(join(repo, 'k8s/base/radixconfig.yaml'), 'utf8')).toBe(root);
+    expect(parse(root).spec.jobs.map((j: { name: string }) => j.name)).toContain(component);
+  });
+});
