@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { BatchesController } from './batches.controller';
+import { JobsController } from './jobs.controller';
 
-/** The HTTP API role. (Being built.) */
-@Module({})
+/**
+ * The HTTP API role. The use cases come from the global InfrastructureModule; the exception filter,
+ * body parsing and the OpenAPI document are set up by configureHttp.
+ */
+@Module({ controllers: [JobsController, BatchesController] })
 export class ApiModule {}

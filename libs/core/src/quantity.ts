@@ -15,7 +15,8 @@ export function parseQuantity(text: string): number | undefined {
   const match = QUANTITY.exec(text.trim() === text ? text : '');
   if (!match) return undefined;
   const [, number, suffix = ''] = match;
-  const multiplier = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix];
+  // `E` (exa) and `Ei` (exbi) are suffixes; only `e`/`E` followed by digits is an exponent.
+  const multiplier = /^[eE][+-]?\d+$/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix];
   const value = Number(number) * multiplier;
   return Number.isFinite(value) ? value : undefined;
 }

@@ -1,0 +1,90 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { DomainError, ErrorCode } from '@rjs/core';
+import { isStoreUnavailable } from './store-unavailable';
+
+/** The Radix `Status` body of every failed request. */
+export interface FailureBody {
+  status: 'Failure';
+  message: string;
+  reason: string;
+  code: number;
+}
+
+const DOMAIN_STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.Invalid]: 422,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.BadRequest]: 400,
+  [ErrorCode.Conflict]: 409,
+  [ErrorCode.Unavailable]: 503,
+};
+
+/** Kubernetes StatusReason names, which the original's Status reuses. */
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+};
+
+export const STORE_UNAVAILABLE_MESSAGE = 'the status store (Redis) is unavailable; try again';
+export const INTERNAL_ERROR_MESSAGE = 'an unexpected error occurred; it has been logged';
+
+const failure = (code: number, message: string, reason = REASONS[code] ?? (code < 500 ? 'BadRequest' : 'InternalError')): FailureBody => ({
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
+
+/** What Fastify (or Nest around it) raised before a controller ran: body parsing, unknown routes. */
+function describeHttpException(exception: HttpException, request: { method: string; url: string }, maxBodyBytes: number): FailureBody {
+  const status = exception.getStatus();
+  const cause = exception.cause as { code?: unknown } | undefined;
+  switch (cause?.code ?? status) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return failure(400, 'the request body is not valid JSON');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 413:
+      return failure(413, `the request body is larger than ${maxBodyBytes} bytes (MAX_BODY_BYTES)`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return failure(415, 'the Content-Type of the request body is not supported: send application/json');
+    case 404:
+      return failure(404, `no route ${request.method} ${request.url.split('?')[0]}`);
+    default:
+      return failure(status, exception.message);
+  }
+}
+
+/** Maps any error to its HTTP status and body: the one place where error codes become HTTP. */
+export function describeFailure(exception: unknown, request: { method: string; url: string }, maxBodyBytes: number): FailureBody {
+  if (exception instanceof DomainError) return failure(DOMAIN_STATUS[exception.code], exception.message, exception.code);
+  if (isStoreUnavailable(exception)) return failure(503, STORE_UNAVAILABLE_MESSAGE);
+  if (exception instanceof HttpException && exception.getStatus() < 500) return describeHttpException(exception, request, maxBodyBytes);
+  return failure(500, INTERNAL_ERROR_MESSAGE);
+}
+
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  constructor(
+    private readonly logger: Logger,
+    private readonly maxBodyBytes: number,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const body = describeFailure(exception, request, this.maxBodyBytes);
+    const context = { method: request.method, url: request.url, code: body.code };
+    if (body.code === 503) this.logger.warn({ ...context, err: exception }, 'request failed: the status store is unavailable');
+    else if (body.code >= 500) this.logger.error({ ...context, err: exception }, 'request failed with an unexpected error');
+    void reply.status(body.code).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}

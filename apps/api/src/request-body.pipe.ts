@@ -1,0 +1,51 @@
+import type { PipeTransform } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { InvalidRequestError } from '@rjs/core';
+import { typeOf } from './dto/rules';
+import { toFieldProblems } from './validation-problems';
+
+export interface RequestBodyOptions {
+  /** The request DTO: class-validator and class-transformer decorators describe the rules. */
+  dto: new () => object;
+  /** What an absent body (no body, an empty one, or JSON `null`) stands for; unset: it is rejected. */
+  whenEmpty?: object;
+}
+
+/**
+ * Validates a JSON body against a request DTO and returns it as the plain domain object the use
+ * cases take: undeclared fields dropped, `null` fields removed (they count as not set).
+ * A broken rule throws InvalidRequestError naming every offending field path.
+ */
+export class RequestBodyPipe<T> implements PipeTransform<unknown, T> {
+  constructor(private readonly options: RequestBodyOptions) {}
+
+  transform(body: unknown): T {
+    if ((body === undefined || body === null) && this.options.whenEmpty) return structuredClone(this.options.whenEmpty) as T;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      const got = body === null ? 'nothing' : typeOf(body);
+      throw new InvalidRequestError([{ path: '', message: `the request body must be a JSON object, got ${got}` }]);
+    }
+    const instance = plainToInstance(this.options.dto, body);
+    // One rule per field; stopAtFirstError keeps a nested object that is no object from being reported twice.
+    const errors = validateSync(instance, {
+      whitelist: true,
+      forbidUnknownValues: true,
+      stopAtFirstError: true,
+      validationError: { target: true, value: false },
+    });
+    if (errors.length) throw new InvalidRequestError(toFieldProblems(errors));
+    return withoutUnset(instance) as T;
+  }
+}
+
+/** A plain copy without undefined or null fields (DTO class fields exist even when not sent). */
+function withoutUnset(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUnset);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field !== undefined && field !== null) out[key] = withoutUnset(field);
+  }
+  return out;
+}

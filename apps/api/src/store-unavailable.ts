@@ -1,0 +1,27 @@
+/**
+ * Recognises the errors ioredis (and BullMQ through it) raises while Redis cannot be reached, so
+ * that the API answers 503 "try again" rather than 500. The Redis client is built to fail fast
+ * while disconnected (no offline queue, one retry), so these arrive quickly.
+ */
+const UNAVAILABLE_MESSAGES = [
+  'Connection is closed',
+  "Stream isn't writeable",
+  'Reached the max retries per request limit',
+  'Command timed out',
+  'None of startup nodes is available',
+];
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** Replies of a Redis that is up but cannot serve yet (loading, failing over, a busy script). */
+const TRANSIENT_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+export function isStoreUnavailable(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 5) return false;
+  const { name, message } = error;
+  const code = (error as { code?: unknown }).code;
+  if (name === 'MaxRetriesPerRequestError') return true;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  if (UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
+  if (name === 'ReplyError' && TRANSIENT_REPLIES.test(message)) return true;
+  if (error instanceof AggregateError && error.errors.some((e) => isStoreUnavailable(e, depth + 1))) return true;
+  return isStoreUnavailable(error.cause, depth + 1);
+}

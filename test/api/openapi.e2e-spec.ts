@@ -1,0 +1,155 @@
+import { TestRedis } from '../support/redis-server';
+import { type ApiApp, call, startApi } from './api-app';
+
+interface Schema {
+  type?: string;
+  format?: string;
+  $ref?: string;
+  items?: Schema;
+  enum?: string[];
+  required?: string[];
+  additionalProperties?: Schema;
+  properties?: Record<string, Schema>;
+  allOf?: Schema[];
+}
+interface Operation {
+  operationId: string;
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+/** The field names of the original's definitions (radix-job-scheduler swagger.json), less DeploymentName. */
+const JOB_OPTIONS = ['args', 'backoffLimit', 'command', 'failurePolicy', 'image', 'imageTagName', 'node', 'resources', 'runtime', 'timeLimitSeconds', 'variables'];
+const MODELS: Record<string, string[]> = {
+  JobScheduleDescription: [...JOB_OPTIONS, 'jobId', 'payload'],
+  RadixJobComponentConfig: JOB_OPTIONS,
+  BatchScheduleDescription: ['batchId', 'defaultRadixJobComponentConfig', 'jobScheduleDescriptions'],
+  JobStatus: ['batchId', 'batchName', 'created', 'ended', 'failed', 'jobId', 'message', 'name', 'podStatuses', 'restart', 'started', 'status', 'updated'],
+  BatchStatus: ['batchId', 'batchName', 'batchType', 'created', 'ended', 'failed', 'jobId', 'jobStatuses', 'message', 'name', 'podStatuses', 'restart', 'started', 'status', 'updated'],
+  PodStatus: ['containerStarted', 'created', 'endTime', 'exitCode', 'image', 'imageId', 'name', 'podIndex', 'reason', 'replicaStatus', 'restartCount', 'startTime', 'statusMessage'],
+  Status: ['code', 'message', 'reason', 'status'],
+};
+
+const ROUTES: [method: string, path: string, operationId: string][] = [
+  ['post', '/api/v1/jobs', 'createJob'],
+  ['get', '/api/v1/jobs', 'getJobs'],
+  ['post', '/api/v1/jobs/stop', 'stopAllJobs'],
+  ['get', '/api/v1/jobs/{jobName}', 'getJob'],
+  ['delete', '/api/v1/jobs/{jobName}', 'deleteJob'],
+  ['post', '/api/v1/jobs/{jobName}/stop', 'stopJob'],
+  ['post', '/api/v1/batches', 'createBatch'],
+  ['get', '/api/v1/batches', 'getBatches'],
+  ['post', '/api/v1/batches/stop', 'stopAllBatches'],
+  ['get', '/api/v1/batches/{batchName}', 'getBatch'],
+  ['delete', '/api/v1/batches/{batchName}', 'deleteBatch'],
+  ['post', '/api/v1/batches/{batchName}/stop', 'stopBatch'],
+  ['get', '/api/v1/batches/{batchName}/jobs/{jobName}', 'getBatchJob'],
+  ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', 'stopBatchJob'],
+];
+
+const ref = (model: string) => `#/components/schemas/${model}`;
+const jsonSchema = (content: Record<string, { schema: Schema }> | undefined) => content?.['application/json']?.schema;
+
+describe('the OpenAPI document and UI', () => {
+  let redis: TestRedis;
+  let api: ApiApp;
+  let doc: OpenApiDocument;
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    api = await startApi(redis.url, 'compute');
+    const answer = await call<OpenApiDocument>(api.url, 'GET', '/swagger/json');
+    expect(answer.status).toBe(200);
+    doc = answer.body;
+  });
+  afterAll(async () => {
+    await api?.close();
+    await redis?.stop();
+  });
+
+  it('is an OpenAPI 3 document of every API route, and of no other /api route', () => {
+    expect(doc.openapi).toMatch(/^3\./);
+    const documented = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/api/'))
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`));
+    expect(documented.sort()).toEqual(ROUTES.map(([method, path]) => `${method} ${path}`).sort());
+  });
+
+  it.each(ROUTES)('documents %s %s as %s with the Status body for failures', (method, path, operationId) => {
+    const operation = doc.paths[path][method];
+    expect(operation.operationId).toBe(operationId);
+    for (const code of Object.keys(operation.responses).filter((c) => c !== '200')) {
+      expect(jsonSchema(operation.responses[code].content)?.$ref).toBe(ref('Status'));
+    }
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '500']));
+  });
+
+  it.each([
+    ['post', '/api/v1/jobs', 'JobScheduleDescription', { $ref: ref('JobStatus') }],
+    ['post', '/api/v1/batches', 'BatchScheduleDescription', { $ref: ref('BatchStatus') }],
+  ])('%s %s takes a %s', (method, path, model, answer) => {
+    const operation = doc.paths[path][method];
+    expect(jsonSchema(operation.requestBody?.content)).toEqual({ $ref: ref(model) });
+    expect(jsonSchema(operation.responses['200'].content)).toEqual(answer);
+  });
+
+  it.each([
+    ['get', '/api/v1/jobs', { type: 'array', items: { $ref: ref('JobStatus') } }],
+    ['get', '/api/v1/jobs/{jobName}', { $ref: ref('JobStatus') }],
+    ['get', '/api/v1/batches', { type: 'array', items: { $ref: ref('BatchStatus') } }],
+    ['get', '/api/v1/batches/{batchName}', { $ref: ref('BatchStatus') }],
+    ['get', '/api/v1/batches/{batchName}/jobs/{jobName}', { $ref: ref('JobStatus') }],
+    ['delete', '/api/v1/jobs/{jobName}', { $ref: ref('Status') }],
+    ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', { $ref: ref('Status') }],
+  ])('%s %s answers %j', (method, path, answer) => {
+    expect(jsonSchema(doc.paths[path][method].responses['200'].content)).toEqual(answer);
+  });
+
+  it.each(Object.entries(MODELS))('describes %s with the original field names', (model, fields) => {
+    const schema = doc.components.schemas[model];
+    expect(Object.keys(schema.properties ?? {}).sort()).toEqual([...fields].sort());
+  });
+
+  it('keeps the original field types', () => {
+    const s = doc.components.schemas;
+    expect(s.JobScheduleDescription.properties?.timeLimitSeconds).toMatchObject({ type: 'integer', format: 'int64', minimum: 1 });
+    expect(s.JobScheduleDescription.properties?.backoffLimit).toMatchObject({ type: 'integer', format: 'int32', minimum: 0 });
+    expect(s.JobScheduleDescription.properties?.payload).toMatchObject({ type: 'string' });
+    expect(s.JobScheduleDescription.properties?.variables).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
+    expect(s.JobScheduleDescription.properties?.command).toMatchObject({ type: 'array', items: { type: 'string' } });
+    expect(s.BatchScheduleDescription.required).toEqual(['jobScheduleDescriptions']);
+    expect(s.BatchScheduleDescription.properties?.jobScheduleDescriptions).toMatchObject({ type: 'array', items: { $ref: ref('JobScheduleDescription') } });
+    expect(s.Node.properties?.gpuCount).toMatchObject({ type: 'string' });
+    expect(s.Runtime.properties?.architecture).toMatchObject({ enum: ['amd64', 'arm64'] });
+    expect(s.Resources.properties?.limits).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
+    expect(s.FailurePolicy.properties?.rules).toMatchObject({ type: 'array', maxItems: 20 });
+    expect(s.FailurePolicyRule.properties?.action).toMatchObject({ enum: ['FailJob', 'Ignore', 'Count'] });
+    expect(s.JobStatus.properties?.status.enum).toEqual(['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
+    expect(s.BatchStatus.properties?.status.enum).toEqual(['Waiting', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
+    expect(s.JobStatus.properties?.created).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(s.BatchStatus.properties?.jobStatuses).toMatchObject({ type: 'array', items: { $ref: ref('JobStatus') } });
+    expect(s.JobStatus.properties?.podStatuses).toMatchObject({ type: 'array', items: { $ref: ref('PodStatus') } });
+    expect(s.PodStatus.properties?.exitCode).toMatchObject({ type: 'integer', format: 'int32' });
+    expect(s.Status.properties?.code).toMatchObject({ type: 'integer', format: 'int64' });
+    expect(s.Status.required).toEqual(expect.arrayContaining(['status', 'message', 'code']));
+  });
+
+  it('serves the document as YAML too', async () => {
+    const yaml = await call<string>(api.url, 'GET', '/swagger/yaml');
+    expect(yaml.status).toBe(200);
+    expect(yaml.body).toMatch(/^openapi: 3\./m);
+    expect(yaml.body).toContain('/api/v1/batches/{batchName}/jobs/{jobName}/stop:');
+  });
+
+  it('serves the UI at /swagger', async () => {
+    const ui = await call<string>(api.url, 'GET', '/swagger');
+    expect(ui.status).toBe(200);
+    expect(ui.contentType).toMatch(/^text\/html/);
+    expect(ui.body).toContain('swagger-ui');
+  });
+});

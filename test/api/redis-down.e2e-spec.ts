@@ -1,0 +1,62 @@
+import { STORE_UNAVAILABLE_MESSAGE } from '../../apps/api/src/api-exception.filter';
+import { TestRedis } from '../support/redis-server';
+import { type ApiApp, call, postJob, startApi } from './api-app';
+
+/** While Redis is down every route answers 503 at once (no hang); once it is back the API serves again. */
+describe('the API while Redis is down', () => {
+  let redis: TestRedis;
+  let api: ApiApp;
+  let jobName: string;
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    api = await startApi(redis.url, 'compute');
+    jobName = (await postJob(api, {})).body.name;
+    await redis.kill();
+  });
+  afterAll(async () => {
+    await redis?.restart().catch(() => undefined);
+    await api?.close();
+    await redis?.stop();
+  });
+
+  const unavailable = { status: 'Failure', message: STORE_UNAVAILABLE_MESSAGE, reason: 'ServiceUnavailable', code: 503 };
+
+  it.each([
+    ['POST', '/api/v1/jobs', { json: { payload: 'x' } }],
+    ['POST', '/api/v1/jobs', undefined],
+    ['POST', '/api/v1/batches', { json: { jobScheduleDescriptions: [{}] } }],
+    ['GET', '/api/v1/jobs', undefined],
+    ['GET', '/api/v1/jobs/JOB', undefined],
+    ['POST', '/api/v1/jobs/JOB/stop', undefined],
+    ['DELETE', '/api/v1/jobs/JOB', undefined],
+    ['POST', '/api/v1/jobs/stop', undefined],
+    ['GET', '/api/v1/batches', undefined],
+    ['POST', '/api/v1/batches/stop', undefined],
+  ] as const)('%s %s answers 503 within 2 seconds', async (method, path, body) => {
+    const started = Date.now();
+    const answer = await call(api.url, method, path.replace('JOB', jobName), body);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(answer).toMatchObject({ status: 503, body: unavailable });
+  });
+
+  it('still rejects an invalid request with 422 (validation needs no Redis)', async () => {
+    expect(await call(api.url, 'POST', '/api/v1/jobs', { json: { timeLimitSeconds: 0 } })).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+  });
+
+  it('logs the outage as a warning', () => {
+    expect(api.logs.lines).toEqual(expect.arrayContaining([expect.objectContaining({ level: 40, msg: 'request failed: the status store is unavailable', code: 503 })]));
+  });
+
+  it('serves again once Redis is back', async () => {
+    await redis.restart();
+    const deadline = Date.now() + 15_000;
+    let answer = await postJob(api, {});
+    while (answer.status === 503 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      answer = await postJob(api, {});
+    }
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('Waiting');
+  });
+});
