@@ -64,7 +64,12 @@ export class InfrastructureModule implements OnApplicationShutdown {
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
         { provide: REDIS, useFactory: () => createRedis(config.redisUrl) },
         { provide: STATUS_STORE, inject: [REDIS], useFactory: (redis: Redis) => new RedisStatusStore(redis, config.component.name) },
-        { provide: WORK_QUEUE, inject: [REDIS], useFactory: (redis: Redis) => new BullMqWorkQueue(redis, config.component.name) },
+        {
+          provide: WORK_QUEUE,
+          inject: [REDIS],
+          useFactory: (redis: Redis) =>
+            new BullMqWorkQueue(redis, config.component.name, (error) => logger.warn({ err: error.message }, 'work queue connection error')),
+        },
         { provide: JOB_RUNTIME, useFactory: () => overrides.runtime ?? createRuntime(config, logger) },
         useCase(ObservationRecorder, [STATUS_STORE], (store: StatusStore) => new ObservationRecorder(store)),
         useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store)),

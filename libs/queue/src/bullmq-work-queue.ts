@@ -27,9 +27,12 @@ export class BullMqWorkQueue implements WorkQueue {
   readonly launchQueue: Queue<LaunchWork>;
   readonly controlQueue: Queue<ControlWork>;
 
-  constructor(connection: Redis, component: string) {
+  /** `onError` receives connection errors (Redis down); without a listener BullMQ prints them to the console. */
+  constructor(connection: Redis, component: string, onError: (error: Error) => void = () => undefined) {
     this.launchQueue = new Queue<LaunchWork>(launchQueueName(component), { connection });
     this.controlQueue = new Queue<ControlWork>(controlQueueName(component), { connection });
+    this.launchQueue.on('error', onError);
+    this.controlQueue.on('error', onError);
   }
 
   async enqueueLaunch(jobNames: string[]): Promise<void> {
