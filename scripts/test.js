@@ -22,6 +22,8 @@ function aptInstall(packages) {
 ensureDependencies();
 const missing = [];
 if (!has('redis-server')) missing.push('redis-server');
+// The Bull Board browser test drives Debian's chromium through playwright-core.
+if (!require('node:fs').existsSync('/usr/bin/chromium')) missing.push('chromium');
 if (missing.length) aptInstall(missing);
 
 // swc strips types without checking them: check them first.

@@ -5,6 +5,7 @@ import { WatcherModule } from '../../worker/src/watcher.module';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { InfrastructureModule, type InfrastructureOverrides } from './infrastructure.module';
 import type { Logger } from './logging';
+import { OpsModule } from './ops';
 
 /** One process, the roles that ROLES names: api, worker, watcher. */
 @Module({})
@@ -15,6 +16,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         InfrastructureModule.forRoot(config, logger, overrides),
+        OpsModule,
         ...(roles.has('api') ? [ApiModule] : []),
         ...(roles.has('worker') ? [WorkerModule] : []),
         ...(roles.has('watcher') ? [WatcherModule] : []),

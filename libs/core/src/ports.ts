@@ -1,4 +1,5 @@
 import type { ResolvedJob } from './job-spec';
+import type { JobStatus } from './job-status';
 import type { Observation } from './observation';
 import type { BatchRecord, JobRecord, NewBatch } from './records';
 
@@ -73,6 +74,8 @@ export interface StatusStore {
   /** Jobs deleted but not yet confirmed removed from the runtime. */
   pendingCleanup(): Promise<string[]>;
   markCleaned(names: string[]): Promise<void>;
+  /** How many job records hold each status (every status present, 0 when none); kept in step by every write. */
+  countByStatus(): Promise<Record<JobStatus, number>>;
 }
 
 /** The work queue between the API and the workers. */

@@ -1,43 +1,85 @@
 /**
- * Lua scripts run atomically inside Redis: a request is recorded whole or not at all, and a status
- * write only lands on the revision it was computed from.
+ * Lua scripts run atomically inside Redis: a request is recorded whole or not at all, a status
+ * write only lands on the revision it was computed from, and the status counts move in the same
+ * step as the records they count.
  */
 
 /**
- * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, then per job: job, payload.
- * ARGV: batchDoc, createdMs, indexMember, then per job: name, doc, spec, payload ('' = none), hasPayload ('1'/'0').
+ * Adds `delta` to one status count; a count that reaches 0 leaves the hash, so an empty store
+ * holds no keys. Shared by the scripts below.
+ */
+const ADD_TO_STATUS_COUNT = `
+local function addToStatusCount(countsKey, status, delta)
+  if redis.call('HINCRBY', countsKey, status, delta) <= 0 then redis.call('HDEL', countsKey, status) end
+end
+`;
+
+/**
+ * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, statusCounts, then per job: job, payload.
+ * ARGV: batchDoc, createdMs, indexMember, then per job: name, doc, spec, payload ('' = none), hasPayload ('1'/'0'), status.
  * Returns 0 when the batch name is taken (nothing written), 1 when written.
  */
-export const CREATE_BATCH = `
+export const CREATE_BATCH = `${ADD_TO_STATUS_COUNT}
+local FIXED_KEYS, KEYS_PER_JOB, FIXED_ARGS, ARGS_PER_JOB = 5, 2, 3, 6
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local jobCount = (#KEYS - 4) / 2
+local jobCount = (#KEYS - FIXED_KEYS) / KEYS_PER_JOB
 for i = 1, jobCount do
-  if redis.call('EXISTS', KEYS[4 + (i - 1) * 2 + 1]) == 1 then return 0 end
+  if redis.call('EXISTS', KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 1]) == 1 then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
 for i = 1, jobCount do
-  local jobKey = KEYS[4 + (i - 1) * 2 + 1]
-  local payloadKey = KEYS[4 + (i - 1) * 2 + 2]
-  local a = 3 + (i - 1) * 5
+  local jobKey = KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 1]
+  local payloadKey = KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 2]
+  local a = FIXED_ARGS + (i - 1) * ARGS_PER_JOB
   redis.call('HSET', jobKey, 'doc', ARGV[a + 2], 'spec', ARGV[a + 3], 'rev', 1)
   if ARGV[a + 5] == '1' then redis.call('SET', payloadKey, ARGV[a + 4]) end
   redis.call('SADD', KEYS[3], ARGV[a + 1])
   redis.call('SADD', KEYS[4], ARGV[a + 1])
+  addToStatusCount(KEYS[5], ARGV[a + 6], 1)
 end
 return 1
 `;
 
 /**
- * Compare-and-set of one job record.
- * KEYS: job, unfinished. ARGV: expectedRev, newDoc, name, final ('1'/'0').
+ * Compare-and-set of one job record. The old status is the one in the document at expectedRev,
+ * so the counts stay exact: a write computed from a stale read never lands.
+ * KEYS: job, unfinished, statusCounts. ARGV: expectedRev, newDoc, name, final ('1'/'0'), oldStatus, newStatus.
  * Returns -1 when the record is gone, 0 on a revision mismatch, 1 when written.
  */
-export const COMPARE_AND_SET = `
+export const COMPARE_AND_SET = `${ADD_TO_STATUS_COUNT}
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if not rev then return -1 end
 if rev ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'rev', tonumber(rev) + 1)
 if ARGV[4] == '1' then redis.call('SREM', KEYS[2], ARGV[3]) else redis.call('SADD', KEYS[2], ARGV[3]) end
+if ARGV[5] ~= ARGV[6] then
+  addToStatusCount(KEYS[3], ARGV[5], -1)
+  addToStatusCount(KEYS[3], ARGV[6], 1)
+end
+return 1
+`;
+
+/**
+ * Deletes a batch with its jobs; each job's current status leaves the counts in the same step.
+ * A batch's job names never change, so the caller reads them first and passes every key.
+ * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, cleanupOutbox, statusCounts, then per job: job, payload.
+ * ARGV: indexMember, then per job: name.
+ * Returns 0 when the batch is already gone (nothing changed), 1 when deleted.
+ */
+export const DELETE_BATCH = `${ADD_TO_STATUS_COUNT}
+local FIXED_KEYS, KEYS_PER_JOB = 6, 2
+if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+for i = 2, #ARGV do
+  local jobKey = KEYS[FIXED_KEYS + (i - 2) * KEYS_PER_JOB + 1]
+  local payloadKey = KEYS[FIXED_KEYS + (i - 2) * KEYS_PER_JOB + 2]
+  local doc = redis.call('HGET', jobKey, 'doc')
+  if doc then addToStatusCount(KEYS[6], cjson.decode(doc).status, -1) end
+  redis.call('DEL', jobKey, payloadKey)
+  redis.call('SREM', KEYS[3], ARGV[i])
+  redis.call('SREM', KEYS[4], ARGV[i])
+  redis.call('SADD', KEYS[5], ARGV[i])
+end
 return 1
 `;

@@ -8,6 +8,7 @@
  *   rjs:<component>:idx:singles      ZSET  job names of single jobs, scored by creation time (ms)
  *   rjs:<component>:idx:batches      ZSET  batch names (type batch), scored by creation time (ms)
  *   rjs:<component>:idx:unfinished   SET   job names whose status is not final
+ *   rjs:<component>:idx:status-counts HASH status -> how many job records hold it (no field at 0)
  *   rjs:<component>:outbox:dispatch  SET   accepted job names not yet confirmed in the launch queue
  *   rjs:<component>:outbox:cleanup   SET   deleted job names not yet handed to the runtime for removal
  */
@@ -35,6 +36,9 @@ export class RedisKeys {
   }
   get unfinished(): string {
     return `${this.prefix}idx:unfinished`;
+  }
+  get statusCounts(): string {
+    return `${this.prefix}idx:status-counts`;
   }
   get dispatchOutbox(): string {
     return `${this.prefix}outbox:dispatch`;

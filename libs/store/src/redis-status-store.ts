@@ -6,11 +6,12 @@ import {
   isFinal,
   type JobRecord,
   type JobRecordChange,
+  JobStatus,
   type NewBatch,
   type ResolvedJob,
   type StatusStore,
 } from '@rjs/core';
-import { COMPARE_AND_SET, CREATE_BATCH } from './lua-scripts';
+import { COMPARE_AND_SET, CREATE_BATCH, DELETE_BATCH } from './lua-scripts';
 import { RedisKeys } from './redis-keys';
 
 /** A job record keeps changing while its job runs; give up a compare-and-set after this many conflicts. */
@@ -34,14 +35,14 @@ export class RedisStatusStore implements StatusStore {
 
   async create({ batch, jobs }: NewBatch): Promise<void> {
     const k = this.keys;
-    const keys = [k.batch(batch.name), batch.batchType === 'job' ? k.singles : k.batches, k.unfinished, k.dispatchOutbox];
+    const keys = [k.batch(batch.name), batch.batchType === 'job' ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.statusCounts];
     const createdMs = String(Date.parse(batch.created));
     const indexMember = batch.batchType === 'job' ? jobs[0].record.name : batch.name;
     const args = [JSON.stringify(batch), createdMs, indexMember];
     for (const job of jobs) {
       keys.push(k.job(job.record.name), k.payload(job.record.name));
       const hasPayload = job.payload !== undefined;
-      args.push(job.record.name, JSON.stringify(job.record), JSON.stringify(job.spec), job.payload ?? '', hasPayload ? '1' : '0');
+      args.push(job.record.name, JSON.stringify(job.record), JSON.stringify(job.spec), job.payload ?? '', hasPayload ? '1' : '0', job.record.status);
     }
     const written = await this.redis.eval(CREATE_BATCH, keys.length, ...keys, ...args);
     if (written !== 1) throw new BatchNameTakenError(batch.name);
@@ -106,7 +107,19 @@ export class RedisStatusStore implements StatusStore {
       const next = change(current);
       if (!next) return { record: current, changed: false };
       const final = isFinal(next.status) ? '1' : '0';
-      const result = await this.redis.eval(COMPARE_AND_SET, 2, key, this.keys.unfinished, rev, JSON.stringify(next), name, final);
+      const result = await this.redis.eval(
+        COMPARE_AND_SET,
+        3,
+        key,
+        this.keys.unfinished,
+        this.keys.statusCounts,
+        rev,
+        JSON.stringify(next),
+        name,
+        final,
+        current.status,
+        next.status,
+      );
       if (result === 1) return { record: next, changed: true };
       if (result === -1) return { changed: false };
     }
@@ -117,17 +130,23 @@ export class RedisStatusStore implements StatusStore {
     const batch = await this.getBatch(name);
     if (!batch) return [];
     const k = this.keys;
-    const tx = this.redis.multi();
-    tx.del(k.batch(name));
-    tx.zrem(batch.batchType === 'job' ? k.singles : k.batches, batch.batchType === 'job' ? batch.jobNames[0] : name);
-    for (const job of batch.jobNames) tx.del(k.job(job), k.payload(job));
-    if (batch.jobNames.length) {
-      tx.srem(k.unfinished, ...batch.jobNames);
-      tx.srem(k.dispatchOutbox, ...batch.jobNames);
-      tx.sadd(k.cleanupOutbox, ...batch.jobNames);
+    const single = batch.batchType === 'job';
+    const keys = [k.batch(name), single ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.cleanupOutbox, k.statusCounts];
+    for (const job of batch.jobNames) keys.push(k.job(job), k.payload(job));
+    const indexMember = single ? batch.jobNames[0] : name;
+    // A concurrent delete of the same batch wins once; the other sees it gone and reports nothing.
+    const deleted = await this.redis.eval(DELETE_BATCH, keys.length, ...keys, indexMember, ...batch.jobNames);
+    return deleted === 1 ? batch.jobNames : [];
+  }
+
+  /** How many job records hold each status, every status listed (0 when none). */
+  async countByStatus(): Promise<Record<JobStatus, number>> {
+    const stored = await this.redis.hgetall(this.keys.statusCounts);
+    const counts = Object.fromEntries(Object.values(JobStatus).map((status) => [status, 0])) as Record<JobStatus, number>;
+    for (const status of Object.values(JobStatus)) {
+      if (stored[status] !== undefined) counts[status] = Number(stored[status]);
     }
-    await tx.exec();
-    return batch.jobNames;
+    return counts;
   }
 
   pendingDispatch(): Promise<string[]> {

@@ -1,0 +1,60 @@
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type Redis from 'ioredis';
+import { REDIS } from '../tokens';
+import { Readiness } from './readiness';
+
+/** A check that hangs counts as failed: a probe must answer well within the kubelet's timeout. */
+const CHECK_TIMEOUT_MS = 2000;
+
+/**
+ * Kubernetes probes. Liveness says only that the process answers HTTP (a restart does not cure a
+ * Redis outage); readiness says it can do its work: Redis answers and every registered check passes.
+ */
+@ApiExcludeController()
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: Readiness,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  @Get('healthz')
+  liveness(@Res({ passthrough: true }) reply: FastifyReply) {
+    return this.run(reply, []);
+  }
+
+  @Get('readyz')
+  ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const redis = this.indicators
+      .check('redis')
+      .attempt(async () => {
+        await this.redis.ping();
+      })
+      .withTimeout(CHECK_TIMEOUT_MS);
+    const registered = [...this.readiness.list()].map(([name, check]) =>
+      this.indicators
+        .check(name)
+        .attempt(async () => {
+          if (!(await check())) throw new Error('not ready');
+        })
+        .withTimeout(CHECK_TIMEOUT_MS),
+    );
+    return this.run(reply, [redis, ...registered]);
+  }
+
+  /** Answers terminus's body with 503 here, so that no global exception filter reshapes it. */
+  private async run(reply: FastifyReply, checks: HealthIndicatorFunction[]) {
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      reply.status(503);
+      return error.getResponse();
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StatusStore } from '@rjs/core';
+import type { BullMqWorkQueue } from '@rjs/queue';
+import type { Logger } from '../logging';
+import { LOGGER, STATUS_STORE, WORK_QUEUE } from '../tokens';
+
+/** The BullMQ states /metrics reports a depth for. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+
+/** Dispatch and status lag: from well under a second up to the minutes a throttled API server may take. */
+const LATENCY_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * The Prometheus metrics of one app instance, in a registry of its own (tests run several apps in
+ * one process). Gauges that read Redis do so at scrape time; the other roles feed the rest through
+ * the observe and count methods.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly dispatchLatency: Histogram;
+  private readonly statusLag: Histogram;
+  private readonly kubernetesApiErrors: Counter<'code'>;
+
+  constructor(
+    @Inject(WORK_QUEUE) queue: BullMqWorkQueue,
+    @Inject(STATUS_STORE) store: StatusStore,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+
+    this.httpRequestDuration = new Histogram({
+      name: 'rjs_http_request_duration_seconds',
+      help: 'HTTP request durations by method, route template and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.dispatchLatency = new Histogram({
+      name: 'rjs_dispatch_latency_seconds',
+      help: 'Time from a job being accepted to the runtime having created it',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.statusLag = new Histogram({
+      name: 'rjs_status_lag_seconds',
+      help: 'Time from the runtime reporting a change to the status record being written',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.kubernetesApiErrors = new Counter({
+      name: 'rjs_kubernetes_api_errors_total',
+      help: 'Failed Kubernetes API calls by HTTP status code (or error code when there was no response)',
+      labelNames: ['code'],
+      registers,
+    });
+
+    // A scrape while Redis is down still serves the process metrics; these series are left out.
+    const queues = [queue.launchQueue, queue.controlQueue];
+    new Gauge({
+      name: 'rjs_queue_jobs',
+      help: 'BullMQ jobs per queue and state, read at scrape time',
+      labelNames: ['queue', 'state'],
+      registers,
+      async collect() {
+        this.reset();
+        try {
+          const counts = await Promise.all(queues.map((q) => q.getJobCounts(...QUEUE_STATES)));
+          queues.forEach((q, i) => QUEUE_STATES.forEach((state) => this.set({ queue: q.name, state }, counts[i][state] ?? 0)));
+        } catch (error) {
+          logger.debug({ err: error }, 'queue depths left out of the scrape');
+        }
+      },
+    });
+    new Gauge({
+      name: 'rjs_jobs',
+      help: 'Job records by status, read at scrape time',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        this.reset();
+        try {
+          for (const [status, count] of Object.entries(await store.countByStatus())) this.set({ status }, count);
+        } catch (error) {
+          logger.debug({ err: error }, 'job counts left out of the scrape');
+        }
+      },
+    });
+  }
+
+  /** Accepted -> created in the runtime. */
+  observeDispatchLatency(seconds: number): void {
+    this.dispatchLatency.observe(seconds);
+  }
+
+  /** Observed by the runtime -> written to the status record. */
+  observeStatusLag(seconds: number): void {
+    this.statusLag.observe(seconds);
+  }
+
+  /** One failed Kubernetes API call: its HTTP status, or an error code such as ECONNREFUSED. */
+  countKubernetesApiError(code: number | string): void {
+    this.kubernetesApiErrors.inc({ code: String(code) });
+  }
+
+  observeHttpRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    this.httpRequestDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

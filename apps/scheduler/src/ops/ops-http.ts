@@ -1,0 +1,30 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import type { AppConfig } from '@rjs/config';
+import type { BullMqWorkQueue } from '@rjs/queue';
+import type { Logger } from '../logging';
+import { APP_CONFIG, LOGGER, WORK_QUEUE } from '../tokens';
+import { bullBoardOptions, mountBullBoard } from './bull-board';
+import { observeHttp } from './http-observability';
+import { Metrics } from './metrics';
+
+/** Installs the Fastify-level parts: request hooks first, so that Bull Board's routes inherit them. */
+@Injectable()
+export class OpsHttp implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: Metrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(WORK_QUEUE) private readonly queue: BullMqWorkQueue,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    // Absent in a testing module that never builds an HTTP app.
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify) return;
+    observeHttp(fastify, this.metrics, this.logger);
+    mountBullBoard(fastify, bullBoardOptions(this.config, [this.queue.launchQueue, this.queue.controlQueue]));
+  }
+}

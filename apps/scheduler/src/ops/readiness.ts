@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+
+export type ReadinessCheck = () => boolean | Promise<boolean>;
+
+/** The checks /readyz runs besides the Redis PING; role modules add theirs when they start. */
+@Injectable()
+export class Readiness {
+  private readonly checks = new Map<string, ReadinessCheck>();
+
+  /** Adds a named check to /readyz: the process is ready only while it returns true (a throw counts as false). */
+  register(name: string, check: ReadinessCheck): void {
+    if (this.checks.has(name)) throw new Error(`readiness check "${name}" is already registered`);
+    this.checks.set(name, check);
+  }
+
+  list(): ReadonlyMap<string, ReadinessCheck> {
+    return this.checks;
+  }
+}

@@ -1,0 +1,131 @@
+import { JobAcceptor, JobStatus, type StatusStore } from '@rjs/core';
+import type { BullMqWorkQueue } from '@rjs/queue';
+import { Metrics } from '../../apps/scheduler/src/ops';
+import { STATUS_STORE, WORK_QUEUE } from '../../apps/scheduler/src/tokens';
+import { TestRedis } from '../support/redis-server';
+import { CONTROL_QUEUE, eventually, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
+
+async function scrape(ops: OpsApp): Promise<string> {
+  const response = await fetch(`${ops.url}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.text();
+}
+
+/** The value of one series, e.g. `rjs_jobs{status="Waiting"}`; undefined when the scrape lacks it. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const jobs = (status: JobStatus) => `rjs_jobs{status="${status}"}`;
+const depth = (queue: string, state: string) => `rjs_queue_jobs{queue="${queue}",state="${state}"}`;
+
+describe('/metrics', () => {
+  let redis: TestRedis;
+  let ops: OpsApp;
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    ops = await startOpsApp(redis.url);
+  });
+  afterAll(async () => {
+    await ops?.close();
+    await redis?.stop();
+  });
+
+  it('serves the default process metrics in Prometheus text format', async () => {
+    const text = await scrape(ops);
+    expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('counts job records by status and queue depths by state, as they are at scrape time', async () => {
+    const acceptor = ops.app.get(JobAcceptor);
+    const store = ops.app.get<StatusStore>(STATUS_STORE);
+    const queue = ops.app.get<BullMqWorkQueue>(WORK_QUEUE);
+
+    const batch = await acceptor.acceptBatch({ jobScheduleDescriptions: [{}, {}, {}] });
+    await acceptor.acceptJob({});
+    let text = await scrape(ops);
+    expect(sample(text, jobs('Waiting'))).toBe(4);
+    expect(sample(text, jobs('Running'))).toBe(0);
+    expect(sample(text, depth(LAUNCH_QUEUE, 'waiting'))).toBe(4);
+    for (const state of ['active', 'delayed', 'failed', 'completed']) expect(sample(text, depth(LAUNCH_QUEUE, state))).toBe(0);
+    expect(sample(text, depth(CONTROL_QUEUE, 'waiting'))).toBe(0);
+
+    const [first, second] = batch.jobs.map((j) => j.name);
+    await store.update(first, (current) => ({ ...current, status: JobStatus.Running }));
+    await store.update(second, (current) => ({ ...current, status: JobStatus.Failed }));
+    await queue.enqueueStop([first]);
+    text = await scrape(ops);
+    expect(sample(text, jobs('Waiting'))).toBe(2);
+    expect(sample(text, jobs('Running'))).toBe(1);
+    expect(sample(text, jobs('Failed'))).toBe(1);
+    expect(sample(text, depth(CONTROL_QUEUE, 'waiting'))).toBe(1);
+
+    await store.deleteBatch(batch.batch.name);
+    text = await scrape(ops);
+    expect(sample(text, jobs('Waiting'))).toBe(1);
+    expect(sample(text, jobs('Running'))).toBe(0);
+    expect(sample(text, jobs('Failed'))).toBe(0);
+  });
+
+  it('times HTTP requests by method, route template and status code', async () => {
+    const queue = ops.app.get<BullMqWorkQueue>(WORK_QUEUE);
+    await queue.enqueueLaunch(['timed-job']);
+    expect((await fetch(`${ops.url}/admin/queues/api/queues/${LAUNCH_QUEUE}/timed-job`)).status).toBe(200);
+    expect((await fetch(`${ops.url}/no/such/path/${Date.now()}`)).status).toBe(404);
+
+    const route = '/admin/queues/api/queues/:queueName/:jobId';
+    // The sample is taken when the response has been sent, which may be just after the client has it.
+    const text = await eventually(
+      () => scrape(ops),
+      (t) => sample(t, `rjs_http_request_duration_seconds_count{method="GET",route="${route}",status_code="200"}`) === 1,
+    );
+    expect(sample(text, `rjs_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="${route}",status_code="200"}`)).toBe(1);
+    expect(sample(text, `rjs_http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}`)).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain('/no/such/path');
+  });
+
+  it('exposes the dispatch latency, status lag and Kubernetes API errors that the other roles report', async () => {
+    const metrics = ops.app.get(Metrics);
+    metrics.observeDispatchLatency(0.3);
+    metrics.observeDispatchLatency(2);
+    metrics.observeStatusLag(1.5);
+    metrics.countKubernetesApiError(429);
+    metrics.countKubernetesApiError(429);
+    metrics.countKubernetesApiError('ECONNREFUSED');
+
+    const text = await scrape(ops);
+    expect(sample(text, 'rjs_dispatch_latency_seconds_count')).toBe(2);
+    expect(sample(text, 'rjs_dispatch_latency_seconds_sum')).toBeCloseTo(2.3);
+    expect(sample(text, 'rjs_dispatch_latency_seconds_bucket{le="0.5"}')).toBe(1);
+    expect(sample(text, 'rjs_status_lag_seconds_count')).toBe(1);
+    expect(sample(text, 'rjs_kubernetes_api_errors_total{code="429"}')).toBe(2);
+    expect(sample(text, 'rjs_kubernetes_api_errors_total{code="ECONNREFUSED"}')).toBe(1);
+  });
+
+  it('keeps a registry per app, so that two apps in one process count apart', async () => {
+    const other = await startOpsApp(redis.url);
+    try {
+      other.app.get(Metrics).countKubernetesApiError(500);
+      expect(sample(await scrape(other), 'rjs_kubernetes_api_errors_total{code="500"}')).toBe(1);
+      expect(sample(await scrape(ops), 'rjs_kubernetes_api_errors_total{code="500"}')).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('still serves the process metrics while Redis is down, leaving out what it cannot read', async () => {
+    await redis.kill();
+    const text = await scrape(ops);
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, jobs('Waiting'))).toBeUndefined();
+    expect(sample(text, depth(LAUNCH_QUEUE, 'waiting'))).toBeUndefined();
+
+    await redis.restart();
+    await eventually(() => scrape(ops), (t) => sample(t, jobs('Waiting')) === 0);
+  });
+});
