@@ -3,6 +3,7 @@ export * from './job-spec';
 export * from './records';
 export * from './observation';
 export * from './transitions';
+export * from './failure-policy';
 export * from './batch-status';
 export * from './merge';
 export * from './naming';

@@ -1,0 +1,80 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import type { Logger } from 'pino';
+import { type Clock, type JobRuntime, JobLauncher, type LaunchOutcome, ObservationRecorder, rfc3339, type StatusStore } from '@rjs/core';
+import type { LaunchWork } from '@rjs/queue';
+import { Metrics } from '../../scheduler/src/ops/metrics';
+import { CLOCK, JOB_RUNTIME, LOGGER, STATUS_STORE } from '../../scheduler/src/tokens';
+
+/** A runtime that caps the jobs running at once (the local one): launches wait for a slot, in queue order. */
+interface SlotLimitedRuntime {
+  whenSlotFree(signal?: AbortSignal): Promise<void>;
+}
+
+export function isSlotLimited(runtime: JobRuntime): runtime is JobRuntime & SlotLimitedRuntime {
+  return typeof (runtime as Partial<SlotLimitedRuntime>).whenSlotFree === 'function';
+}
+
+/**
+ * Launch work: waits for room in the runtime, then hands the job to JobLauncher. Errors that may
+ * pass (runtime or Redis unavailable) are rethrown for BullMQ to retry with backoff; a permanent
+ * failure is already recorded on the job and ends the work with UnrecoverableError.
+ */
+@Injectable()
+export class LaunchProcessor {
+  /** Aborted at shutdown: work still waiting for a slot goes back to the head of the queue. */
+  readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly launcher: JobLauncher,
+    private readonly recorder: ObservationRecorder,
+    @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
+    @Inject(STATUS_STORE) private readonly store: StatusStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() private readonly metrics?: Metrics,
+  ) {}
+
+  async process(work: Job<LaunchWork>, token?: string): Promise<LaunchOutcome> {
+    const { jobName } = work.data;
+    if (isSlotLimited(this.runtime)) {
+      try {
+        await this.runtime.whenSlotFree(this.shutdown.signal);
+      } catch (error) {
+        if (!this.shutdown.signal.aborted) throw error;
+        // Not an attempt: the work keeps its place and its retry budget.
+        await work.moveToWait(token);
+        throw new WaitingError();
+      }
+    }
+    let outcome: LaunchOutcome;
+    try {
+      outcome = await this.launcher.launch(jobName);
+    } catch (error) {
+      if (isLastAttempt(work)) await this.giveUp(jobName, error);
+      throw error;
+    }
+    if (outcome === 'failed') {
+      const record = await this.store.getJob(jobName).catch(() => undefined);
+      throw new UnrecoverableError(record?.message ?? `job ${jobName} could not be launched`);
+    }
+    // The work was queued when the job was accepted (or when recovery queued it again).
+    if (outcome === 'launched') this.metrics?.observeDispatchLatency((Date.now() - work.timestamp) / 1000);
+    this.logger.debug({ job: jobName, outcome }, 'launch work done');
+    return outcome;
+  }
+
+  /** Retries are spent: the job would otherwise wait forever, so it fails with the last error in words. */
+  private async giveUp(jobName: string, error: unknown): Promise<void> {
+    const message = `the job could not be launched: the ${this.runtime.kind} runtime stayed unavailable (${(error as Error).message})`;
+    try {
+      await this.recorder.record(jobName, { kind: 'failed', at: rfc3339(this.clock.now()), reason: 'LaunchFailed', message });
+    } catch (recordError) {
+      this.logger.error({ err: recordError, job: jobName }, 'could not record that a job could not be launched');
+    }
+  }
+}
+
+export function isLastAttempt(work: Job): boolean {
+  return work.attemptsMade + 1 >= (work.opts.attempts ?? 1);
+}

@@ -1,0 +1,2 @@
+export * from './kubernetes';
+export * from './local';

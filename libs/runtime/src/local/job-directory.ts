@@ -1,0 +1,181 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Observation } from '@rjs/core';
+import type { ProcessIdentity } from './process-identity';
+
+/**
+ * The files the local runtime keeps for one job, in `<workDir>/<jobName>/` (mode 0700). This layout
+ * is read by every worker process on the machine and by later versions: changing it needs care.
+ *
+ *   payload                  the request's payload, exact bytes (JOB_PAYLOAD_FILE points here)
+ *   launched.json            who launched the job and which process runs its current attempt;
+ *                            created exclusively before the first spawn, so a job launches once
+ *   status.json              the latest observation, written before it is reported (replayed after a crash)
+ *   recorded                 present once the final observation in status.json reached the status records
+ *   stop-requested           present once a stop was asked for, by whichever process asked
+ *   attempt-<n>.stdout.log   what attempt n wrote to stdout (likewise .stderr.log); kept until remove()
+ */
+export interface LaunchMarker {
+  job: string;
+  launchedAt: string;
+  /** The worker process and runtime instance that supervises the job. */
+  owner: ProcessIdentity & { instance: string };
+  attempt?: number;
+  /** The current attempt's process (leader of its own process group); absent until the first spawn. */
+  process?: ProcessIdentity;
+}
+
+const MARKER = 'launched.json';
+const STATUS = 'status.json';
+const STOP_REQUESTED = 'stop-requested';
+const RECORDED = 'recorded';
+export const PAYLOAD_FILE = 'payload';
+
+/** Kubernetes names only: a job name never reaches outside the work directory. */
+const SAFE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+export function isSafeJobName(name: string): boolean {
+  return SAFE_NAME.test(name) && !name.includes('..');
+}
+
+/** Creates the work directory (private when created here); an existing one is left as it is (it may be /tmp). */
+export function ensureWorkDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+}
+
+export class JobDirectory {
+  readonly path: string;
+
+  constructor(
+    readonly workDir: string,
+    readonly jobName: string,
+  ) {
+    this.path = join(workDir, jobName);
+  }
+
+  /** Names of the jobs that have a directory under workDir. */
+  static list(workDir: string): string[] {
+    try {
+      return readdirSync(workDir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && isSafeJobName(entry.name))
+        .map((entry) => entry.name);
+    } catch {
+      return [];
+    }
+  }
+
+  get payloadPath(): string {
+    return join(this.path, PAYLOAD_FILE);
+  }
+
+  stdoutPath(attempt: number): string {
+    return join(this.path, `attempt-${attempt}.stdout.log`);
+  }
+
+  stderrPath(attempt: number): string {
+    return join(this.path, `attempt-${attempt}.stderr.log`);
+  }
+
+  exists(): boolean {
+    return existsSync(this.path);
+  }
+
+  /** Creates the job's directory, readable by the scheduler's user only (it holds the payload). */
+  create(): void {
+    ensureWorkDir(this.workDir);
+    mkdirSync(this.path, { recursive: true, mode: 0o700 });
+    // mkdir's mode passes through the umask and does not apply to a directory that exists.
+    chmodSync(this.path, 0o700);
+  }
+
+  /** Claims the job for this launch; false when a marker exists already (launched, or being launched, elsewhere). */
+  claim(marker: LaunchMarker): boolean {
+    try {
+      writeFileSync(join(this.path, MARKER), JSON.stringify(marker), { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  }
+
+  readMarker(): LaunchMarker | undefined {
+    return this.readJson<LaunchMarker>(MARKER);
+  }
+
+  updateMarker(marker: LaunchMarker): void {
+    this.writeJsonAtomically(MARKER, marker);
+  }
+
+  /** Sets aside the marker of a launch that died before spawning anything, so that the job can be claimed again. */
+  discardMarker(): void {
+    try {
+      renameSync(join(this.path, MARKER), join(this.path, `${MARKER}.discarded-${process.pid}-${Date.now()}`));
+    } catch {
+      // Another process discarded it first.
+    }
+  }
+
+  writePayload(payload: string): void {
+    writeFileSync(this.payloadPath, payload, { encoding: 'utf8', mode: 0o600 });
+  }
+
+  readStatus(): Observation | undefined {
+    return this.readJson<Observation>(STATUS);
+  }
+
+  /** False when the directory is gone (the job was removed meanwhile). */
+  writeStatus(observation: Observation): boolean {
+    try {
+      this.writeJsonAtomically(STATUS, observation);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /** The final status reached the records: no need to report it again after a restart. */
+  markRecorded(): void {
+    try {
+      writeFileSync(join(this.path, RECORDED), '', { mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  isRecorded(): boolean {
+    return existsSync(join(this.path, RECORDED));
+  }
+
+  requestStop(): void {
+    try {
+      writeFileSync(join(this.path, STOP_REQUESTED), new Date().toISOString(), { mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  stopRequested(): boolean {
+    return existsSync(join(this.path, STOP_REQUESTED));
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+
+  private readJson<T>(file: string): T | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.path, file), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Readers in other processes see the old or the new content, never half of it. */
+  private writeJsonAtomically(file: string, value: unknown): void {
+    const temporary = join(this.path, `.${file}.${process.pid}.tmp`);
+    writeFileSync(temporary, JSON.stringify(value), { mode: 0o600 });
+    renameSync(temporary, join(this.path, file));
+  }
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { FailurePolicyAction, ResolvedJob } from '@rjs/core';
+
+/** The test job program; its behaviour is chosen by variables (see the file's header). */
+export const JOB_PROGRAM = join(__dirname, '..', 'fixtures', 'job-program.js');
+
+/** A unique, valid Kubernetes name. */
+export function uniqueJobName(prefix = 'job'): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Builds a ResolvedJob that runs the test job program, read like a sentence:
+ * `aJob().exitingWith(42).withBackoffLimit(3).failingJobOn(42).build()`.
+ */
+export class JobBuilder {
+  private readonly job: ResolvedJob;
+
+  constructor(name = uniqueJobName()) {
+    this.job = {
+      name,
+      batchName: `batch-${name}`,
+      batchType: 'job',
+      component: 'compute',
+      image: 'radix-job-scheduler-test-job:latest',
+      timeLimitSeconds: 300,
+      backoffLimit: 0,
+      resources: {},
+      variables: {},
+      command: [process.execPath, JOB_PROGRAM],
+      args: [],
+      payloadPath: '/compute/args',
+      hasPayload: false,
+    };
+  }
+
+  withVariables(variables: Record<string, string>): this {
+    Object.assign(this.job.variables, variables);
+    return this;
+  }
+  exitingWith(code: number): this {
+    return this.withVariables({ EXIT_CODE: String(code) });
+  }
+  sleeping(seconds: number): this {
+    return this.withVariables({ SLEEP_SECONDS: String(seconds) });
+  }
+  /** The first `attempts` attempts exit with EXIT_CODE (default 1), later ones with 0. */
+  failingFirst(attempts: number, counterFile: string): this {
+    return this.withVariables({ FAIL_FIRST_ATTEMPTS: String(attempts) }).countingAttemptsIn(counterFile);
+  }
+  countingAttemptsIn(counterFile: string): this {
+    return this.withVariables({ ATTEMPT_COUNTER_FILE: counterFile });
+  }
+  reportingTo(reportFile: string): this {
+    return this.withVariables({ REPORT_FILE: reportFile });
+  }
+  withBackoffLimit(limit: number): this {
+    this.job.backoffLimit = limit;
+    return this;
+  }
+  withTimeLimit(seconds: number): this {
+    this.job.timeLimitSeconds = seconds;
+    return this;
+  }
+  withRule(action: FailurePolicyAction, operator: 'In' | 'NotIn', ...values: number[]): this {
+    this.job.failurePolicy ??= { rules: [] };
+    this.job.failurePolicy.rules.push({ action, onExitCodes: { operator, values } });
+    return this;
+  }
+  failingJobOn(...exitCodes: number[]): this {
+    return this.withRule('FailJob', 'In', ...exitCodes);
+  }
+  ignoring(...exitCodes: number[]): this {
+    return this.withRule('Ignore', 'In', ...exitCodes);
+  }
+  withPayload(): this {
+    this.job.hasPayload = true;
+    return this;
+  }
+  withCommand(command: string[] | undefined, args?: string[]): this {
+    this.job.command = command;
+    this.job.args = args;
+    return this;
+  }
+  build(): ResolvedJob {
+    return structuredClone(this.job);
+  }
+}
+
+export const aJob = (name?: string) => new JobBuilder(name);

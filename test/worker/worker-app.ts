@@ -1,0 +1,134 @@
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import { type AppConfig, loadConfig } from '@rjs/config';
+import { JobAcceptor, JobQueries, JobRemover, type JobRuntime, JobStopper, type StatusStore } from '@rjs/core';
+import { controlQueueName, launchQueueName } from '@rjs/queue';
+import { InfrastructureModule, type InfrastructureOverrides } from '../../apps/scheduler/src/infrastructure.module';
+import { createLogger, type Logger } from '../../apps/scheduler/src/logging';
+import { JOB_RUNTIME, REDIS, STATUS_STORE } from '../../apps/scheduler/src/tokens';
+import { WorkerModule } from '../../apps/worker/src/worker.module';
+import type { WorkerOptions } from '../../apps/worker/src/worker-options';
+import { JOB_PROGRAM } from '../runtime-contract/job-builder';
+
+/**
+ * A radixconfig.yaml whose job component `compute` runs the test job program with this Node, so
+ * that requests choose its behaviour through variables.
+ */
+export function writeRadixConfig(dir: string, extra = ''): string {
+  const path = join(dir, 'radixconfig.yaml');
+  writeFileSync(
+    path,
+    `apiVersion: radix.equinor.com/v1
+kind: RadixApplication
+metadata:
+  name: worker-tests
+spec:
+  environments:
+    - name: dev
+  jobs:
+    - name: compute
+      src: compute
+      schedulerPort: 8000
+      payload:
+        path: /compute/args
+      image: registry.example/compute:1.0.0
+      command: ${JSON.stringify([process.execPath, JOB_PROGRAM])}
+      timeLimitSeconds: 300
+      backoffLimit: 0
+      resources:
+        requests:
+          cpu: 50m
+      variables:
+        FROM_COMPONENT: component
+${extra}`,
+  );
+  return path;
+}
+
+/** Lines below warn only: the tests read statuses, not logs. */
+export function quietLogger(config: AppConfig): Logger {
+  return createLogger({ log: { ...config.log, level: 'error', format: 'json' } }, { write: () => undefined } as never);
+}
+
+@Module({})
+class WorkerTestApp {
+  static forRoot(config: AppConfig, logger: Logger, overrides: InfrastructureOverrides, options: Partial<WorkerOptions>): DynamicModule {
+    return { module: WorkerTestApp, imports: [InfrastructureModule.forRoot(config, logger, overrides), WorkerModule.forRoot(options)] };
+  }
+}
+
+export interface WorkerHarness {
+  context: INestApplicationContext;
+  config: AppConfig;
+  store: StatusStore;
+  runtime: JobRuntime;
+  acceptor: JobAcceptor;
+  stopper: JobStopper;
+  remover: JobRemover;
+  queries: JobQueries;
+  launchQueue: Queue;
+  controlQueue: Queue;
+  close(): Promise<void>;
+}
+
+export interface WorkerSetup {
+  redisUrl: string;
+  radixConfig: string;
+  workDir: string;
+  env?: Record<string, string>;
+  options?: Partial<WorkerOptions>;
+  overrides?: InfrastructureOverrides;
+}
+
+/** The worker role (no API), on real Redis, with the local runtime built from the configuration. */
+export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
+  const config = loadConfig({
+    RADIX_CONFIG: setup.radixConfig,
+    REDIS_URL: setup.redisUrl,
+    ROLES: 'worker',
+    JOB_RUNTIME: 'local',
+    LOCAL_WORK_DIR: setup.workDir,
+    LOCAL_MAX_RUNNING: '4',
+    LOCAL_STOP_GRACE_SECONDS: '2',
+    LOG_FORMAT: 'json',
+    ...setup.env,
+  });
+  const context = await NestFactory.createApplicationContext(
+    WorkerTestApp.forRoot(config, quietLogger(config), setup.overrides ?? {}, {
+      outboxRecoveryIntervalMs: 200,
+      stopRecoveryIntervalMs: 500,
+      reconcileIntervalMs: 500,
+      ...setup.options,
+    }),
+    { logger: false },
+  );
+  const redis = context.get<Redis>(REDIS);
+  if (redis.status !== 'ready') await once(redis, 'ready');
+  const connection = { url: setup.redisUrl, maxRetriesPerRequest: null };
+  const launchQueue = new Queue(launchQueueName(config.component.name), { connection });
+  const controlQueue = new Queue(controlQueueName(config.component.name), { connection });
+  let closed = false;
+  return {
+    context,
+    config,
+    store: context.get<StatusStore>(STATUS_STORE),
+    runtime: context.get<JobRuntime>(JOB_RUNTIME),
+    acceptor: context.get(JobAcceptor),
+    stopper: context.get(JobStopper),
+    remover: context.get(JobRemover),
+    queries: context.get(JobQueries),
+    launchQueue,
+    controlQueue,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([launchQueue.close(), controlQueue.close()]);
+      await context.close();
+    },
+  };
+}

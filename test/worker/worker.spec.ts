@@ -1,0 +1,212 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type JobRecord, type JobRuntime, JobAcceptor, type WorkQueue, systemClock } from '@rjs/core';
+import { LocalJobRuntime, SHUTDOWN_MESSAGE } from '@rjs/runtime';
+import { eventually } from '../runtime-contract/collecting-sink';
+import { TestRedis } from '../support/redis-server';
+import { QueueWorkers } from '../../apps/worker/src/queue-workers';
+import { startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
+
+const processGone = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> runtime -> records)', () => {
+  let redis: TestRedis;
+  let scratch: string;
+  let setup: WorkerSetup;
+  const started: WorkerHarness[] = [];
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+  });
+
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  beforeEach(async () => {
+    await redis.flush();
+    scratch = mkdtempSync(join(tmpdir(), 'rjs-worker-'));
+    setup = { redisUrl: redis.url, radixConfig: writeRadixConfig(scratch), workDir: join(scratch, 'work') };
+  });
+
+  afterEach(async () => {
+    for (const harness of started.splice(0).reverse()) await harness.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  async function worker(extra: Partial<WorkerSetup> = {}): Promise<WorkerHarness> {
+    const harness = await startWorker({ ...setup, ...extra });
+    started.push(harness);
+    return harness;
+  }
+
+  const finalRecord = (harness: WorkerHarness, name: string, timeoutMs = 60_000) =>
+    eventually(
+      async () => {
+        const record = await harness.store.getJob(name);
+        return record && ['Succeeded', 'Failed', 'Stopped'].includes(record.status) ? record : undefined;
+      },
+      `job ${name} to end`,
+      timeoutMs,
+    );
+  const recordIn = (harness: WorkerHarness, name: string, status: JobRecord['status']) =>
+    eventually(async () => (await harness.store.getJob(name))?.status === status, `job ${name} to be ${status}`);
+  const readPid = async (file: string): Promise<number> =>
+    (await eventually(() => existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { pid: number }), 'the job program to start')).pid;
+  const jobsThatRan = (events: string) =>
+    existsSync(events) ? [...new Set(readFileSync(events, 'utf8').trim().split('\n').map((line) => JSON.parse(line).job as string))] : [];
+
+  it('runs an accepted job to Succeeded, with its attempt, start and end', async () => {
+    const harness = await worker();
+    const { jobs } = await harness.acceptor.acceptJob({ variables: { PRINT: 'hello' } });
+
+    const record = await finalRecord(harness, jobs[0].name);
+
+    expect(record).toMatchObject({ status: 'Succeeded', launched: true, failed: 0 });
+    expect(record.started).toBeDefined();
+    expect(record.ended).toBeDefined();
+    expect(record.podStatuses).toEqual([expect.objectContaining({ name: `${jobs[0].name}-1`, exitCode: 0, replicaStatus: { status: 'Succeeded' } })]);
+  });
+
+  it('retries a failing job until its backoff limit and records every attempt', async () => {
+    const harness = await worker();
+    const { jobs } = await harness.acceptor.acceptJob({ backoffLimit: 2, variables: { EXIT_CODE: '5' } });
+
+    const record = await finalRecord(harness, jobs[0].name);
+
+    expect(record).toMatchObject({ status: 'Failed', failed: 3, message: 'Job has reached the specified backoff limit' });
+    expect(record.podStatuses.map((p) => p.exitCode)).toEqual([5, 5, 5]);
+  });
+
+  it('fails a job that cannot run locally with a message, and ends its queue work as unrecoverable', async () => {
+    const harness = await worker();
+    const { jobs } = await harness.acceptor.acceptJob({ command: [] });
+
+    const record = await finalRecord(harness, jobs[0].name);
+
+    expect(record.status).toBe('Failed');
+    expect(record.message).toMatch(/could not be launched: .*has no command/);
+    const work = await eventually(async () => (await harness.launchQueue.getFailed()).find((w) => w.data.jobName === jobs[0].name), 'the failed work');
+    expect(work.failedReason).toMatch(/has no command/);
+    expect(work.attemptsMade).toBe(1);
+  });
+
+  it('stops a running job: Stopping, then Stopped once its process has ended', async () => {
+    const harness = await worker();
+    const report = join(scratch, 'report.json');
+    const { jobs } = await harness.acceptor.acceptJob({ variables: { SLEEP_SECONDS: '300', REPORT_FILE: report } });
+    const pid = await readPid(report);
+    await recordIn(harness, jobs[0].name, 'Running');
+
+    await harness.stopper.stopSingleJob(jobs[0].name);
+
+    const record = await finalRecord(harness, jobs[0].name);
+    expect(record.status).toBe('Stopped');
+    expect(processGone(pid)).toBe(true);
+  });
+
+  it('deletes a running job: the record goes at once, the process and its files soon after', async () => {
+    const harness = await worker();
+    const report = join(scratch, 'report.json');
+    const { jobs } = await harness.acceptor.acceptJob({ payload: 'secret', variables: { SLEEP_SECONDS: '300', REPORT_FILE: report } });
+    const pid = await readPid(report);
+    const dir = (harness.runtime as LocalJobRuntime).directoryOf(jobs[0].name);
+    expect(existsSync(dir)).toBe(true);
+
+    await harness.remover.deleteSingleJob(jobs[0].name);
+
+    expect(await harness.store.getJob(jobs[0].name)).toBeUndefined();
+    await eventually(() => processGone(pid) && !existsSync(dir), 'the process and its directory to be gone');
+    expect(await harness.runtime.has(jobs[0].name)).toBe(false);
+  });
+
+  it('keeps jobs beyond the cap Waiting in order, and a stopped Waiting job never runs', async () => {
+    const harness = await worker({ env: { LOCAL_MAX_RUNNING: '1' } });
+    const events = join(scratch, 'events');
+    const long = await harness.acceptor.acceptJob({ variables: { SLEEP_SECONDS: '300', EVENTS_FILE: events } });
+    const stopped = await harness.acceptor.acceptJob({ variables: { EVENTS_FILE: events } });
+    const next = await harness.acceptor.acceptJob({ variables: { EVENTS_FILE: events } });
+    await eventually(() => jobsThatRan(events).includes(long.jobs[0].name), 'the long job to start');
+    expect((await harness.store.getJob(stopped.jobs[0].name))?.status).toBe('Waiting');
+    expect((await harness.store.getJob(next.jobs[0].name))?.status).toBe('Waiting');
+
+    await harness.stopper.stopSingleJob(stopped.jobs[0].name);
+    expect((await harness.store.getJob(stopped.jobs[0].name))?.status).toBe('Stopped');
+    await harness.stopper.stopSingleJob(long.jobs[0].name);
+
+    expect((await finalRecord(harness, next.jobs[0].name)).status).toBe('Succeeded');
+    expect(jobsThatRan(events)).toEqual([long.jobs[0].name, next.jobs[0].name]);
+    expect(await harness.store.getJob(stopped.jobs[0].name)).toMatchObject({ status: 'Stopped', podStatuses: [] });
+  });
+
+  it('queues jobs that were accepted while the queue was down (dispatch outbox)', async () => {
+    const harness = await worker();
+    const downQueue: WorkQueue = {
+      enqueueLaunch: () => Promise.reject(new Error('queue down')),
+      cancelLaunch: () => Promise.reject(new Error('queue down')),
+      enqueueStop: () => Promise.reject(new Error('queue down')),
+      enqueueRemove: () => Promise.reject(new Error('queue down')),
+    };
+    const acceptor = new JobAcceptor(harness.config.component, harness.store, downQueue, systemClock);
+
+    const { jobs } = await acceptor.acceptJob({});
+
+    expect((await finalRecord(harness, jobs[0].name)).status).toBe('Succeeded');
+  });
+
+  it('launches a job once when its worker dies mid-launch and another worker takes the work over', async () => {
+    const counter = join(scratch, 'attempts');
+    const real = new LocalJobRuntime({ workDir: setup.workDir, maxRunning: 4, stopGraceSeconds: 2 });
+    // The first worker spawns the job, then hangs before recording anything, as if it had died there.
+    const dying: JobRuntime = {
+      kind: 'local',
+      start: () => real.start(() => new Promise(() => undefined)),
+      launch: async (job, payload) => {
+        await real.launch(job, payload);
+        await new Promise(() => undefined);
+      },
+      stop: (name) => real.stop(name),
+      remove: (name) => real.remove(name),
+      has: (name) => real.has(name),
+      close: () => real.close(),
+    };
+    const first = await worker({ overrides: { runtime: dying }, options: { lockDurationMs: 1500, stalledIntervalMs: 500 } });
+    const { jobs } = await first.acceptor.acceptJob({ variables: { SLEEP_SECONDS: '300', ATTEMPT_COUNTER_FILE: counter } });
+    await eventually(() => existsSync(counter), 'the first worker to spawn the job');
+    // The first worker's queue connection dies with it: its lock on the work expires.
+    await first.context.get(QueueWorkers).close(true);
+
+    const second = await worker({ options: { lockDurationMs: 1500, stalledIntervalMs: 500 } });
+
+    await eventually(async () => (await second.store.getJob(jobs[0].name))?.launched, 'the second worker to record the launch');
+    const work = await eventually(async () => (await second.launchQueue.getCompleted()).find((w) => w.data.jobName === jobs[0].name), 'the work to complete');
+    expect(work.returnvalue).toBe('launched');
+    expect(readFileSync(counter, 'utf8')).toBe('1');
+    expect(await second.runtime.has(jobs[0].name)).toBe(true);
+  });
+
+  it('on shutdown, fails the jobs it runs with a message and puts work waiting for a slot back in the queue', async () => {
+    const first = await worker({ env: { LOCAL_MAX_RUNNING: '1' } });
+    const running = await first.acceptor.acceptJob({ variables: { SLEEP_SECONDS: '300' } });
+    const waiting = await first.acceptor.acceptJob({});
+    await recordIn(first, running.jobs[0].name, 'Running');
+    await eventually(async () => (await first.launchQueue.getActive()).some((w) => w.data.jobName === waiting.jobs[0].name), 'the waiting work to be taken');
+
+    await first.close();
+
+    const second = await worker();
+    expect(await second.store.getJob(running.jobs[0].name)).toMatchObject({ status: 'Failed', message: SHUTDOWN_MESSAGE });
+    expect((await finalRecord(second, waiting.jobs[0].name)).status).toBe('Succeeded');
+    const work = (await second.launchQueue.getCompleted()).find((w) => w.data.jobName === waiting.jobs[0].name);
+    expect(work?.stacktrace ?? []).toEqual([]);
+    expect(work?.failedReason).toBeUndefined();
+  });
+});
