@@ -3,6 +3,7 @@ import type { AppConfig } from '@rjs/config';
 import { ApiModule } from '../../api/src/api.module';
 import { WatcherModule } from '../../worker/src/watcher.module';
 import { WorkerModule } from '../../worker/src/worker.module';
+import type { WorkerOptions } from '../../worker/src/worker-options';
 import { InfrastructureModule, type InfrastructureOverrides } from './infrastructure.module';
 import type { Logger } from './logging';
 import { OpsModule } from './ops';
@@ -10,7 +11,7 @@ import { OpsModule } from './ops';
 /** One process, the roles that ROLES names: api, worker, watcher. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, logger: Logger, overrides?: InfrastructureOverrides): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger, overrides?: InfrastructureOverrides, workerOptions?: Partial<WorkerOptions>): DynamicModule {
     const roles = new Set(config.roles);
     return {
       module: AppModule,
@@ -18,8 +19,8 @@ export class AppModule {
         InfrastructureModule.forRoot(config, logger, overrides),
         OpsModule,
         ...(roles.has('api') ? [ApiModule] : []),
-        ...(roles.has('worker') ? [WorkerModule] : []),
-        ...(roles.has('watcher') ? [WatcherModule] : []),
+        ...(roles.has('worker') ? [WorkerModule.forRoot(workerOptions)] : []),
+        ...(roles.has('watcher') ? [WatcherModule.forRoot(workerOptions)] : []),
       ],
     };
   }

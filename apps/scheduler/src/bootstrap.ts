@@ -3,19 +3,22 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@rjs/config';
 import { configureHttp } from '../../api/src/configure-http';
+import type { WorkerOptions } from '../../worker/src/worker-options';
 import { AppModule } from './app.module';
 import type { InfrastructureOverrides } from './infrastructure.module';
 import { createLogger, type Logger, PinoNestLogger } from './logging';
 
 export interface SchedulerOptions extends InfrastructureOverrides {
   logger?: Logger;
+  /** Timings of the worker and watcher roles (tests shorten them). */
+  workerOptions?: Partial<WorkerOptions>;
 }
 
 /** Builds the application for the configured roles; the caller listens (main) or injects (tests). */
 export async function createScheduler(config: AppConfig, options: SchedulerOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(config);
   const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, options), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, options, options.workerOptions), adapter, {
     logger: new PinoNestLogger(logger),
   });
   app.enableShutdownHooks();
