@@ -1,10 +1,13 @@
 import { ConfigError, loadConfig } from '@rjs/config';
 import { createScheduler } from './bootstrap';
+import { runtimeConfigProblems } from './runtime.factory';
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    const problems = runtimeConfigProblems(config);
+    if (problems.length) throw new ConfigError(problems);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`radix-job-scheduler: ${error.message}\n`);

@@ -1,7 +1,21 @@
+import { readFileSync } from 'node:fs';
 import type { AppConfig } from '@rjs/config';
 import type { JobRuntime } from '@rjs/core';
-import { LocalJobRuntime } from '@rjs/runtime';
+import { KubernetesJobRuntime, LocalJobRuntime, parseNodeTypeMapping } from '@rjs/runtime';
 import type { Logger } from './logging';
+
+/** Configuration problems only the runtime can see (read once at start, with the rest of the config). */
+export function runtimeConfigProblems(config: AppConfig): string[] {
+  const path = config.kubernetes.nodeTypesFile;
+  if (config.runtime !== 'kubernetes' || !path) return [];
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return [`KUBE_NODE_TYPES_FILE: cannot read ${path}: ${(error as Error).message}`];
+  }
+  return parseNodeTypeMapping(text).problems.map((problem) => `KUBE_NODE_TYPES_FILE (${path}): ${problem}`);
+}
 
 /** Builds the runtime JOB_RUNTIME selects, from the validated configuration. */
 export function createRuntime(config: AppConfig, logger: Logger): JobRuntime {
@@ -16,8 +30,18 @@ export function createRuntime(config: AppConfig, logger: Logger): JobRuntime {
         cwd: process.cwd(),
         logger: logger.child({ runtime: 'local' }),
       });
-    case 'kubernetes':
-      // Wired by the Kubernetes adapter's owner.
-      throw new Error('the kubernetes runtime is not wired yet');
+    case 'kubernetes': {
+      const path = config.kubernetes.nodeTypesFile;
+      // In-cluster service account, else KUBECONFIG or ~/.kube/config.
+      return new KubernetesJobRuntime({
+        component: config.component.name,
+        namespace: config.kubernetes.namespace,
+        ttlSecondsAfterFinished: config.kubernetes.ttlSecondsAfterFinished,
+        qps: config.kubernetes.qps,
+        burst: config.kubernetes.burst,
+        nodeTypes: path ? parseNodeTypeMapping(readFileSync(path, 'utf8')).mapping : undefined,
+        logger: logger.child({ runtime: 'kubernetes' }),
+      });
+    }
   }
 }

@@ -1,0 +1,192 @@
+import type { V1Job } from '@kubernetes/client-node';
+import type { ResolvedJob } from '@rjs/core';
+import { buildJobManifest, buildPayloadSecret, ManifestError, type ManifestOptions } from './job-manifest';
+import { DEFAULT_NODE_TYPE_MAPPING, PlacementError } from './node-types';
+
+const NAME = 'batch-compute-20240501100000-abcdefgh-ijklmnop';
+
+function job(overrides: Partial<ResolvedJob> = {}): ResolvedJob {
+  return {
+    name: NAME,
+    batchName: 'batch-compute-20240501100000-abcdefgh',
+    batchType: 'batch',
+    component: 'compute',
+    image: 'registry.example.com/compute:1.0',
+    timeLimitSeconds: 43200,
+    backoffLimit: 0,
+    resources: {},
+    variables: {},
+    payloadPath: '/compute/args',
+    hasPayload: false,
+    ...overrides,
+  };
+}
+
+const OPTIONS: ManifestOptions = { namespace: 'jobs', ttlSecondsAfterFinished: 3600, nodeTypes: DEFAULT_NODE_TYPE_MAPPING };
+
+function manifest(overrides: Partial<ResolvedJob> = {}, options: Partial<ManifestOptions> = {}, withPayload = false): V1Job {
+  return buildJobManifest(job(overrides), { ...OPTIONS, ...options }, withPayload);
+}
+
+const podSpec = (m: V1Job) => m.spec!.template.spec!;
+const container = (m: V1Job) => podSpec(m).containers[0];
+const matchExpressions = (m: V1Job) => podSpec(m).affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0].matchExpressions;
+
+const LABELS = {
+  'radix-job-scheduler/managed-by': 'radix-job-scheduler',
+  'radix-job-scheduler/component': 'compute',
+  'radix-job-scheduler/batch-name': 'batch-compute-20240501100000-abcdefgh',
+  'radix-job-scheduler/job-name': NAME,
+  'radix-job-scheduler/batch-type': 'batch',
+};
+
+type Case = [description: string, built: () => V1Job, read: (m: V1Job) => unknown, expected: unknown];
+
+const cases: Case[] = [
+  ['names the Job as the job, in the namespace', () => manifest(), (m) => [m.metadata?.name, m.metadata?.namespace], [NAME, 'jobs']],
+  ['labels the Job with service, component, batch and job', () => manifest(), (m) => m.metadata?.labels, LABELS],
+  ['labels the pod template the same', () => manifest(), (m) => m.spec?.template.metadata?.labels, LABELS],
+  ['keeps the free-text jobId as an annotation', () => manifest({ jobId: 'my job #1' }), (m) => m.metadata?.annotations, { 'radix-job-scheduler/job-id': 'my job #1' }],
+  ['never restarts a container in place', () => manifest(), (m) => podSpec(m).restartPolicy, 'Never'],
+  ['sets backoffLimit', () => manifest({ backoffLimit: 3 }), (m) => m.spec?.backoffLimit, 3],
+  ['turns timeLimitSeconds into activeDeadlineSeconds', () => manifest({ timeLimitSeconds: 120 }), (m) => m.spec?.activeDeadlineSeconds, 120],
+  ['sets ttlSecondsAfterFinished from the options', () => manifest(), (m) => m.spec?.ttlSecondsAfterFinished, 3600],
+  ['leaves ttlSecondsAfterFinished out when unset', () => manifest({}, { ttlSecondsAfterFinished: undefined }), (m) => 'ttlSecondsAfterFinished' in m.spec!, false],
+  [
+    'turns failurePolicy into podFailurePolicy on the container, exit codes sorted and unique',
+    () =>
+      manifest({
+        failurePolicy: {
+          rules: [
+            { action: 'FailJob', onExitCodes: { operator: 'In', values: [42, 3, 42] } },
+            { action: 'Ignore', onExitCodes: { operator: 'NotIn', values: [1, 0] } },
+          ],
+        },
+      }),
+    (m) => m.spec?.podFailurePolicy,
+    {
+      rules: [
+        { action: 'FailJob', onExitCodes: { containerName: 'compute', operator: 'In', values: [3, 42] } },
+        { action: 'Ignore', onExitCodes: { containerName: 'compute', operator: 'NotIn', values: [0, 1] } },
+      ],
+    },
+  ],
+  ['has no podFailurePolicy without a failurePolicy', () => manifest(), (m) => m.spec?.podFailurePolicy, undefined],
+  ['runs the image of the job component', () => manifest(), (m) => container(m).image, 'registry.example.com/compute:1.0'],
+  ['replaces the tag with imageTagName', () => manifest({ imageTagName: '2.0' }), (m) => container(m).image, 'registry.example.com/compute:2.0'],
+  ['keeps a registry port when replacing the tag', () => manifest({ image: 'localhost:5000/team/compute', imageTagName: 'v2' }), (m) => container(m).image, 'localhost:5000/team/compute:v2'],
+  ['drops a digest when replacing the tag', () => manifest({ image: 'localhost:5000/compute:1@sha256:abc', imageTagName: 'v2' }), (m) => container(m).image, 'localhost:5000/compute:v2'],
+  ['fills an {imageTagName} placeholder', () => manifest({ image: 'registry/compute:{imageTagName}', imageTagName: '3.1' }), (m) => container(m).image, 'registry/compute:3.1'],
+  [
+    'passes variables as env (sorted), then RADIX_JOB_NAME and JOB_PAYLOAD_FILE',
+    () => manifest({ variables: { B: '2', A: '1' } }),
+    (m) => container(m).env,
+    [
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+      { name: 'RADIX_JOB_NAME', value: NAME },
+      { name: 'JOB_PAYLOAD_FILE', value: '/compute/args/payload' },
+    ],
+  ],
+  [
+    'does not let a variable override RADIX_JOB_NAME',
+    () => manifest({ variables: { RADIX_JOB_NAME: 'spoofed' } }),
+    (m) => container(m).env?.filter((e) => e.name === 'RADIX_JOB_NAME'),
+    [{ name: 'RADIX_JOB_NAME', value: NAME }],
+  ],
+  ['sets no JOB_PAYLOAD_FILE without a payload path', () => manifest({ payloadPath: undefined }), (m) => container(m).env?.map((e) => e.name), ['RADIX_JOB_NAME']],
+  ['leaves command and args unset when nothing configures them (image ENTRYPOINT/CMD)', () => manifest(), (m) => [container(m).command, container(m).args], [undefined, undefined]],
+  ['leaves command and args out when set to [] (a deliberate suppression)', () => manifest({ command: [], args: [] }), (m) => ['command' in container(m), 'args' in container(m)], [false, false]],
+  ['sets command and args when given', () => manifest({ command: ['python', 'run.py'], args: ['--fast'] }), (m) => [container(m).command, container(m).args], [['python', 'run.py'], ['--fast']]],
+  [
+    'sets resource requests and limits as given',
+    () => manifest({ resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } } }),
+    (m) => container(m).resources,
+    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  ],
+  ['sets no resources when none are given', () => manifest(), (m) => container(m).resources, undefined],
+  [
+    'mounts the payload Secret read-only at payload.path',
+    () => manifest({ hasPayload: true }, {}, true),
+    (m) => [podSpec(m).volumes, container(m).volumeMounts],
+    [[{ name: 'payload', secret: { secretName: `${NAME}-payload` } }], [{ name: 'payload', mountPath: '/compute/args', readOnly: true }]],
+  ],
+  ['mounts nothing without a payload', () => manifest(), (m) => [podSpec(m).volumes, container(m).volumeMounts], [undefined, undefined]],
+  ['does not hand the job an API token', () => manifest(), (m) => podSpec(m).automountServiceAccountToken, false],
+  [
+    'places a runtime.nodeType on its nodes (radix-nodetype label and taint)',
+    () => manifest({ runtime: { nodeType: 'memory-optimized-2-v1' } }),
+    (m) => [matchExpressions(m), podSpec(m).tolerations],
+    [
+      [{ key: 'radix-nodetype', operator: 'In', values: ['memory-optimized-2-v1'] }],
+      [{ key: 'radix-nodetype', operator: 'Equal', value: 'memory-optimized-2-v1', effect: 'NoSchedule' }],
+    ],
+  ],
+  [
+    'places the older node {gpu, gpuCount} on GPU nodes and requests the GPUs',
+    () => manifest({ node: { gpu: 'gpu1, GPU2, -gpu3', gpuCount: '6' } }),
+    (m) => [matchExpressions(m), podSpec(m).tolerations, container(m).resources?.limits],
+    [
+      [
+        { key: 'radix-node-gpu-count', operator: 'Gt', values: ['5'] },
+        { key: 'radix-node-gpu', operator: 'In', values: ['gpu1', 'gpu2'] },
+        { key: 'radix-node-gpu', operator: 'NotIn', values: ['gpu3'] },
+      ],
+      [{ key: 'radix-node-gpu-count', operator: 'Exists', effect: 'NoSchedule' }],
+      { 'nvidia.com/gpu': '6' },
+    ],
+  ],
+  [
+    'lets runtime.nodeType win over the older gpu form',
+    () => manifest({ runtime: { nodeType: 'gpu-nvidia-1-v1' }, node: { gpu: 'gpu1', gpuCount: '1' } }),
+    (m) => matchExpressions(m),
+    [{ key: 'radix-nodetype', operator: 'In', values: ['gpu-nvidia-1-v1'] }],
+  ],
+  ['selects runtime.architecture through kubernetes.io/arch', () => manifest({ runtime: { architecture: 'arm64' } }), (m) => matchExpressions(m), [{ key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] }]],
+  ['adds no affinity or tolerations when nothing asks for them', () => manifest(), (m) => [podSpec(m).affinity, podSpec(m).tolerations], [undefined, undefined]],
+  [
+    'follows an operator-configured node type, GPU limits included',
+    () =>
+      manifest(
+        { runtime: { nodeType: 'a100' } },
+        { nodeTypes: { ...DEFAULT_NODE_TYPE_MAPPING, nodeTypes: { a100: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['a100'] }], limits: { 'nvidia.com/gpu': '1' } } } } },
+      ),
+    (m) => [matchExpressions(m), podSpec(m).tolerations, container(m).resources?.limits],
+    [[{ key: 'pool', operator: 'In', values: ['a100'] }], [{ key: 'radix-nodetype', operator: 'Equal', value: 'a100', effect: 'NoSchedule' }], { 'nvidia.com/gpu': '1' }],
+  ],
+  [
+    'lets a GPU limit the job sets itself win over the mapping',
+    () => manifest({ node: { gpu: 'gpu1', gpuCount: '2' }, resources: { limits: { 'nvidia.com/gpu': '1' } } }),
+    (m) => container(m).resources?.limits,
+    { 'nvidia.com/gpu': '1' },
+  ],
+  ['names the container after the component as a DNS label', () => manifest({ component: 'My_Component' }), (m) => container(m).name, 'my-component'],
+];
+
+describe('buildJobManifest', () => {
+  it.each(cases)('%s', (_description, built, read, expected) => {
+    expect(read(built())).toEqual(expected);
+  });
+
+  it.each([
+    ['no image', { image: undefined }, ManifestError],
+    ['an {imageTagName} placeholder without an imageTagName', { image: 'registry/compute:{imageTagName}' }, ManifestError],
+    ['a gpuCount that is not a positive whole number', { node: { gpu: 'gpu1', gpuCount: 'two' } }, PlacementError],
+  ])('refuses a job with %s', (_description, overrides, error) => {
+    expect(() => manifest(overrides as Partial<ResolvedJob>)).toThrow(error);
+  });
+
+  it('is pure: the same job gives the same manifest', () => {
+    expect(manifest({ variables: { A: '1' } })).toEqual(manifest({ variables: { A: '1' } }));
+  });
+});
+
+describe('buildPayloadSecret', () => {
+  it('holds the payload (base64) under the key `payload`, labelled, owned by its Job', () => {
+    const secret = buildPayloadSecret(job(), '{"x": "æøå"}', { name: NAME, uid: 'uid-1' }, 'jobs');
+    expect(secret.metadata?.name).toBe(`${NAME}-payload`);
+    expect(Buffer.from(secret.data!.payload, 'base64').toString('utf8')).toBe('{"x": "æøå"}');
+    expect(secret.metadata?.labels).toEqual(LABELS);
+    expect(secret.metadata?.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: NAME, uid: 'uid-1', controller: true, blockOwnerDeletion: false }]);
+  });
+});

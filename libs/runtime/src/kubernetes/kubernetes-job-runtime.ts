@@ -1,0 +1,332 @@
+import { KubeConfig, type V1Job, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import {
+  type Clock,
+  type JobRuntime,
+  type Observation,
+  type ObservationSink,
+  PermanentLaunchError,
+  type ResolvedJob,
+  RuntimeUnavailableError,
+  rfc3339,
+  systemClock,
+} from '@rjs/core';
+import { isTransient, messageOf, statusCodeOf, TransientError } from './api-errors';
+import { type BackoffPolicy, DEFAULT_RETRY, type RetryPolicy, withRetry } from './backoff';
+import { buildJobManifest, buildPayloadSecret, type ManifestOptions, payloadSecretName } from './job-manifest';
+import { isJobFinished, observeJob, stoppedPodStatuses } from './job-status-mapper';
+import { KubernetesApi, defaultNamespace } from './kubernetes-api';
+import { componentSelector, isManagedBy, jobNameOf } from './labels';
+import { DEFAULT_NODE_TYPE_MAPPING, type NodeTypeMapping } from './node-types';
+import { ObservationReporter } from './observation-reporter';
+import { type InformerEvent, ResourceInformer } from './resource-informer';
+import { consoleLogger, type KubernetesRuntimeLogger } from './runtime-logger';
+import { DEFAULT_BURST, DEFAULT_QPS, TokenBucket } from './token-bucket';
+
+export interface KubernetesRuntimeOptions {
+  /** The job component whose Jobs this runtime creates and watches. */
+  component: string;
+  /** Defaults to KubeConfig.loadFromDefault(): KUBECONFIG, ~/.kube/config, or in-cluster. */
+  kubeConfig?: KubeConfig;
+  /** Defaults to the kubeconfig context's namespace (in-cluster: the pod's own), else `default`. */
+  namespace?: string;
+  /** Kubernetes deletes finished Jobs after this long; unset keeps them. */
+  ttlSecondsAfterFinished?: number;
+  /** Client-side rate limit of API calls (see token-bucket.ts for the defaults 20/30). */
+  qps?: number;
+  burst?: number;
+  nodeTypes?: NodeTypeMapping;
+  /** Retries of a failing API call before launch/stop/remove/has give up. */
+  retry?: RetryPolicy;
+  /** Restart delays of the watches after errors, and of failed sink calls. */
+  watchBackoff?: BackoffPolicy;
+  /** Timeout of one API request (watches excepted). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** The server ends each watch after 1/2 to 1 times this, and a fresh one continues. Default 600 s. */
+  watchTimeoutSeconds?: number;
+  /** Sink calls in flight at most. Default 8. */
+  reportConcurrency?: number;
+  logger?: KubernetesRuntimeLogger;
+  clock?: Clock;
+}
+
+const DEFAULT_WATCH_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
+
+/**
+ * The JobRuntime port on Kubernetes: one batch/v1 Job per scheduled job (see job-manifest.ts),
+ * observed through list+watch of the component's Jobs and Pods (resource-informer.ts), mapped to
+ * observations by one pure function (job-status-mapper.ts). A Job deleted before it finished (a
+ * stop, from this process or another; a remove; kubectl delete) reports `stopped`.
+ *
+ * Several replicas may watch at once; no leader election is needed. Every replica sees the same
+ * objects and reports the same observations; the sink is the one write path, applies an
+ * observation atomically and ignores one that does not move a record (a replay, or one behind a
+ * final status). Two replicas reporting the same Job therefore write it once, in either order.
+ */
+export class KubernetesJobRuntime implements JobRuntime {
+  readonly kind = 'kubernetes' as const;
+  readonly namespace: string;
+  private readonly api: KubernetesApi;
+  private readonly limiter: TokenBucket;
+  private readonly manifestOptions: ManifestOptions;
+  private readonly retry: RetryPolicy;
+  private readonly logger: KubernetesRuntimeLogger;
+  private readonly clock: Clock;
+  private readonly jobs: ResourceInformer<V1Job>;
+  private readonly pods: ResourceInformer<V1Pod>;
+  private reporter: ObservationReporter | undefined;
+  /** Jobs this process deleted on a stop request: their disappearance means `stopped`. */
+  private readonly stopRequested = new Set<string>();
+  /**
+   * The last state of pods deleted while their Job still exists, by job name. Jobs and pods come
+   * through separate watches: when a Job and its pods are deleted together (TTL, stop), the pods'
+   * deletions may arrive first, and the Job's final report must still carry its attempts.
+   */
+  private readonly deletedPods = new Map<string, Map<string, V1Pod>>();
+  /** When each pod was first seen: the order of attempts created within the same second. */
+  private readonly podSeen = new Map<string, number>();
+  private podSequence = 0;
+  private closed = false;
+
+  constructor(private readonly options: KubernetesRuntimeOptions) {
+    const kubeConfig = options.kubeConfig ?? loadDefaultKubeConfig();
+    this.namespace = options.namespace || defaultNamespace(kubeConfig);
+    this.logger = options.logger ?? consoleLogger;
+    this.clock = options.clock ?? systemClock;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.limiter = new TokenBucket(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST);
+    this.api = new KubernetesApi(kubeConfig, this.namespace, this.limiter, options.requestTimeoutMs ?? 30_000);
+    this.manifestOptions = {
+      namespace: this.namespace,
+      ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
+      nodeTypes: options.nodeTypes ?? DEFAULT_NODE_TYPE_MAPPING,
+    };
+    this.jobs = this.informer<V1Job>('jobs');
+    this.pods = this.informer<V1Pod>('pods', (pod) => jobNameOf(pod.metadata?.labels));
+  }
+
+  private informer<T extends V1Job | V1Pod>(resource: 'jobs' | 'pods', indexBy?: (object: T) => string | undefined): ResourceInformer<T> {
+    const selector = componentSelector(this.options.component);
+    return new ResourceInformer<T>({
+      name: resource,
+      source: {
+        list: () => (resource === 'jobs' ? this.api.listJobs(selector) : this.api.listPods(selector)) as Promise<{ items: T[]; resourceVersion: string }>,
+        watch: (resourceVersion, timeoutSeconds, onEvent, onDone) =>
+          this.api.watch(resource, { labelSelector: selector, resourceVersion, timeoutSeconds }, onEvent, onDone),
+      },
+      backoff: this.options.watchBackoff ?? DEFAULT_WATCH_BACKOFF,
+      watchTimeoutSeconds: this.options.watchTimeoutSeconds ?? 600,
+      indexBy,
+      logger: this.logger,
+    });
+  }
+
+  // ---- observing ----
+
+  /** Resolves once the first list of Jobs and Pods is synced and every Job in it reported. */
+  async start(sink: ObservationSink): Promise<void> {
+    if (this.reporter) throw new Error('the Kubernetes runtime is already started');
+    const reporter = new ObservationReporter({
+      observe: (name) => this.observe(name),
+      sink,
+      concurrency: this.options.reportConcurrency ?? 8,
+      retry: this.options.watchBackoff ?? DEFAULT_WATCH_BACKOFF,
+      logger: this.logger,
+    });
+    this.reporter = reporter;
+    this.jobs.onEvent((event) => this.onJobEvent(event));
+    this.pods.onEvent((event) => this.onPodEvent(event));
+    await Promise.all([this.jobs.start(), this.pods.start()]);
+    // Both caches are full now, so the first reports carry every pod.
+    reporter.resume();
+    await reporter.idle();
+  }
+
+  /** True while the Job and Pod caches reflect the API server (for readiness). */
+  isSynced(): boolean {
+    return this.jobs.isSynced() && this.pods.isSynced();
+  }
+
+  private observe(jobName: string): Observation | undefined {
+    const job = this.jobs.get(jobName);
+    if (!job || !isManagedBy(job.metadata?.labels, this.options.component)) return undefined;
+    return observeJob(job, this.podsOf(jobName), this.clock.now());
+  }
+
+  /** The job's pods, those deleted while the Job exists included, in the order first seen. */
+  private podsOf(jobName: string): V1Pod[] {
+    const pods = [...this.pods.byIndex(jobName), ...(this.deletedPods.get(jobName)?.values() ?? [])];
+    const seen = (pod: V1Pod) => this.podSeen.get(pod.metadata?.name ?? '') ?? Number.MAX_SAFE_INTEGER;
+    return pods.sort((a, b) => seen(a) - seen(b));
+  }
+
+  private onPodEvent(event: InformerEvent<V1Pod>): void {
+    const jobName = jobNameOf(event.object.metadata?.labels);
+    if (!jobName || !this.reporter) return;
+    const podName = event.object.metadata?.name ?? '';
+    if (event.type !== 'deleted') {
+      if (!this.podSeen.has(podName)) this.podSeen.set(podName, this.podSequence++);
+      this.deletedPods.get(jobName)?.delete(podName);
+    } else if (this.jobs.get(jobName)) {
+      let pods = this.deletedPods.get(jobName);
+      if (!pods) this.deletedPods.set(jobName, (pods = new Map()));
+      pods.set(podName, event.object);
+    } else {
+      this.podSeen.delete(podName);
+    }
+    this.reporter.enqueue(jobName);
+  }
+
+  private onJobEvent(event: InformerEvent<V1Job>): void {
+    const name = event.object.metadata?.name;
+    if (!name || !this.reporter) return;
+    if (event.type !== 'deleted') {
+      this.reporter.enqueue(name);
+      return;
+    }
+    const pods = this.podsOf(name);
+    this.deletedPods.delete(name);
+    for (const pod of pods) this.podSeen.delete(pod.metadata?.name ?? '');
+    if (isJobFinished(event.object)) {
+      // Removed after it finished (TTL, cleanup): its final state may not have been reported yet.
+      this.reporter.enqueueObservation(name, observeJob(event.object, pods, this.clock.now()));
+    } else if (this.stopRequested.has(name) || !event.finalStateUnknown) {
+      // Deleted before it finished: a stop (from this process or a worker elsewhere), a remove, or
+      // someone deleting it by hand. The Job no longer runs, so it is stopped.
+      this.reporter.enqueueObservation(name, this.stoppedObservation(pods));
+    }
+    // Otherwise it vanished while the watch was down and its last state is unknown (it may have
+    // finished, then been removed by its TTL): has() answers false and the reconciliation decides.
+    this.stopRequested.delete(name);
+  }
+
+  private stoppedObservation(pods: V1Pod[]): Observation {
+    return { kind: 'stopped', at: rfc3339(this.clock.now()), podStatuses: stoppedPodStatuses(pods) };
+  }
+
+  // ---- commands ----
+
+  async launch(job: ResolvedJob, payload: string | undefined): Promise<void> {
+    const withPayload = payload !== undefined && !!job.payloadPath;
+    let manifest: V1Job;
+    try {
+      manifest = buildJobManifest(job, this.manifestOptions, withPayload);
+    } catch (error) {
+      throw new PermanentLaunchError(`job ${job.name} cannot run on Kubernetes: ${(error as Error).message}`);
+    }
+    const created = await this.call(`create Job ${job.name}`, () => this.createOrAdoptJob(manifest));
+    if (withPayload) await this.createPayloadSecret(job, payload, created);
+  }
+
+  /** A 409 for a Job this service created for this job counts as created (a retried launch). */
+  private async createOrAdoptJob(manifest: V1Job): Promise<V1Job> {
+    const name = manifest.metadata!.name!;
+    try {
+      return await this.api.createJob(manifest);
+    } catch (error) {
+      if (statusCodeOf(error) !== 409) throw error;
+      const existing = await this.api.readJob(name);
+      if (!existing) throw new TransientError(`Job ${name} existed and vanished; creating it again`);
+      if (!this.isOurJob(existing, name)) {
+        throw new PermanentLaunchError(`a Job named ${name} already exists in ${this.namespace} and was not created by this scheduler`);
+      }
+      return existing;
+    }
+  }
+
+  private isOurJob(job: V1Job | V1Secret, name: string): boolean {
+    return isManagedBy(job.metadata?.labels, this.options.component) && jobNameOf(job.metadata?.labels) === name;
+  }
+
+  /**
+   * The payload Secret is created after its Job, owned by it (the garbage collector removes it with
+   * the Job, even one deleted by its TTL). The pod waits for the Secret volume meanwhile. Creating
+   * the Secret first would leave an orphan Secret when the Job creation then fails for good.
+   */
+  private async createPayloadSecret(job: ResolvedJob, payload: string, owner: V1Job): Promise<void> {
+    const owned = buildPayloadSecret(job, payload, { name: job.name, uid: owner.metadata?.uid ?? '' }, this.namespace);
+    try {
+      await this.call(`create Secret ${owned.metadata!.name}`, () => this.createOrAdoptSecret(owned, job.name));
+    } catch (error) {
+      if (error instanceof PermanentLaunchError) {
+        // The pod would wait forever for its payload: take the Job away again.
+        await this.api.deleteJob(job.name, 'Background').catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private async createOrAdoptSecret(secret: V1Secret, jobName: string): Promise<void> {
+    try {
+      await this.api.createSecret(secret);
+    } catch (error) {
+      if (statusCodeOf(error) !== 409) throw error;
+      const existing = await this.api.readSecret(secret.metadata!.name!);
+      if (!existing) throw new TransientError(`Secret ${secret.metadata!.name} existed and vanished`);
+      if (!this.isOurJob(existing, jobName)) {
+        throw new PermanentLaunchError(`a Secret named ${secret.metadata!.name} already exists and was not created by this scheduler`);
+      }
+    }
+  }
+
+  /**
+   * Deletes the Job with its pods (propagation Background). The job then reports `stopped` (from
+   * here at once, and from the watch when the Job disappears). A Job that already finished is left
+   * alone: the watcher reports how it ended.
+   */
+  async stop(jobName: string): Promise<void> {
+    const job = await this.call(`read Job ${jobName}`, () => this.api.readJob(jobName));
+    if (!job || !this.isOurJob(job, jobName) || isJobFinished(job)) return;
+    if (this.reporter) this.stopRequested.add(jobName);
+    const deleted = await this.call(`delete Job ${jobName}`, () => this.api.deleteJob(jobName, 'Background'));
+    if (deleted && this.reporter) this.reporter.enqueueObservation(jobName, this.stoppedObservation(this.podsOf(jobName)));
+  }
+
+  /** Deletes the Job (with its pods) and the payload Secret; missing ones are fine. */
+  async remove(jobName: string): Promise<void> {
+    this.stopRequested.delete(jobName);
+    const job = await this.call(`read Job ${jobName}`, () => this.api.readJob(jobName));
+    if (job && this.isOurJob(job, jobName)) await this.call(`delete Job ${jobName}`, () => this.api.deleteJob(jobName, 'Background'));
+    // The garbage collector would remove the Secret with its Job; deleting it too frees the payload now.
+    const secretName = payloadSecretName(jobName);
+    const secret = await this.call(`read Secret ${secretName}`, () => this.api.readSecret(secretName));
+    if (secret && this.isOurJob(secret, jobName)) await this.call(`delete Secret ${secretName}`, () => this.api.deleteSecret(secretName));
+  }
+
+  async has(jobName: string): Promise<boolean> {
+    const job = await this.call(`read Job ${jobName}`, () => this.api.readJob(jobName));
+    return !!job && this.isOurJob(job, jobName);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.reporter?.close();
+    this.limiter.close();
+    await Promise.all([this.jobs.stop(), this.pods.stop()]);
+  }
+
+  /** Retries what may pass, then maps the outcome to the port's errors. */
+  private async call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new RuntimeUnavailableError(`${what}: the Kubernetes runtime is closed`);
+    try {
+      return await withRetry(operation, this.retry, (error, retry, delayMs) =>
+        this.logger.warn({ retry, delayMs: Math.round(delayMs) }, `${what} failed (${describe(error)}); retrying`),
+      );
+    } catch (error) {
+      if (error instanceof PermanentLaunchError || error instanceof RuntimeUnavailableError) throw error;
+      if (isTransient(error) || this.closed) throw new RuntimeUnavailableError(`${what}: Kubernetes API unavailable (${describe(error)})`);
+      throw new PermanentLaunchError(`${what}: ${describe(error)}`);
+    }
+  }
+}
+
+function loadDefaultKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return kubeConfig;
+}
+
+function describe(error: unknown): string {
+  const code = statusCodeOf(error);
+  return code === undefined ? messageOf(error) : `HTTP ${code}: ${messageOf(error)}`;
+}

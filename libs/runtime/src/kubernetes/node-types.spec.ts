@@ -1,0 +1,91 @@
+import { DEFAULT_NODE_TYPE_MAPPING, gpuLists, parseNodeTypeMapping, placementFor } from './node-types';
+
+const EXAMPLE = `
+nodeTypes:
+  gpu-nvidia-1-v1:
+    nodeSelector: { radix-nodetype: gpu-nvidia-1-v1 }
+    tolerations:
+      - { key: radix-nodetype, operator: Equal, value: gpu-nvidia-1-v1, effect: NoSchedule }
+    limits: { nvidia.com/gpu: 1 }
+  memory-optimized-2-v1:
+gpu:
+  resource: ""
+default:
+  matchExpressions:
+    - { key: nodepooltasks, operator: Exists }
+  tolerations:
+    - { key: nodepooltasks, operator: Exists, effect: NoSchedule }
+`;
+
+describe('parseNodeTypeMapping', () => {
+  it('gives the Radix defaults for an empty file', () => {
+    expect(parseNodeTypeMapping('')).toEqual({ mapping: DEFAULT_NODE_TYPE_MAPPING, problems: [] });
+  });
+
+  it('reads node types, the GPU form and the default placement', () => {
+    const { mapping, problems } = parseNodeTypeMapping(EXAMPLE);
+    expect(problems).toEqual([]);
+    expect(mapping.nodeTypes['gpu-nvidia-1-v1']).toEqual({
+      matchExpressions: [{ key: 'radix-nodetype', operator: 'In', values: ['gpu-nvidia-1-v1'] }],
+      tolerations: [{ key: 'radix-nodetype', operator: 'Equal', value: 'gpu-nvidia-1-v1', effect: 'NoSchedule' }],
+      limits: { 'nvidia.com/gpu': '1' },
+    });
+    expect(mapping.nodeTypes['memory-optimized-2-v1']).toEqual({});
+    expect(mapping.gpu).toEqual({ ...DEFAULT_NODE_TYPE_MAPPING.gpu, resource: '' });
+    expect(mapping.default).toEqual({
+      matchExpressions: [{ key: 'nodepooltasks', operator: 'Exists' }],
+      tolerations: [{ key: 'nodepooltasks', operator: 'Exists', effect: 'NoSchedule' }],
+      limits: {},
+    });
+  });
+
+  it.each([
+    ['not YAML', 'nodeTypes: [', /not valid YAML/],
+    ['not a map', '- a', /the document must be a map/],
+    ['a misspelt field', 'nodeType: {}', /nodeType is not a known field/],
+    ['a misspelt field in a node type', 'nodeTypes: { t1: { toleration: [] } }', /nodeTypes\.t1\.toleration is not a known field/],
+    ['a bad selector operator', 'nodeTypes: { t1: { matchExpressions: [{ key: k, operator: Equals }] } }', /nodeTypes\.t1\.matchExpressions\[0\]\.operator must be one of/],
+    ['a bad taint effect', 'default: { tolerations: [{ key: k, operator: Exists, effect: Never }] }', /default\.tolerations\[0\]\.effect must be one of/],
+    ['tolerations that are not a list', 'gpu: { tolerations: { key: k } }', /gpu\.tolerations must be a list/],
+  ])('names the problem for %s', (_description, text, problem) => {
+    expect(parseNodeTypeMapping(text).problems).toEqual(expect.arrayContaining([expect.stringMatching(problem)]));
+  });
+
+  it('lists every problem at once', () => {
+    expect(parseNodeTypeMapping('nodeTypez: 1\ngpu: { resource: 3 }').problems).toHaveLength(2);
+  });
+});
+
+describe('placementFor', () => {
+  const { mapping } = parseNodeTypeMapping(EXAMPLE);
+
+  it('requests no GPU resource when gpu.resource is empty', () => {
+    expect(placementFor({ node: { gpu: 'gpu1', gpuCount: '2' } }, mapping).limits).toEqual({});
+  });
+
+  it('uses the default placement for a job that asks for nothing', () => {
+    expect(placementFor({}, mapping).matchExpressions).toEqual([{ key: 'nodepooltasks', operator: 'Exists' }]);
+  });
+
+  it('requests one GPU when the older form gives no count', () => {
+    expect(placementFor({ node: { gpu: 'gpu1' } }, DEFAULT_NODE_TYPE_MAPPING)).toEqual({
+      matchExpressions: [{ key: 'radix-node-gpu', operator: 'In', values: ['gpu1'] }],
+      tolerations: [{ key: 'radix-node-gpu-count', operator: 'Exists', effect: 'NoSchedule' }],
+      limits: { 'nvidia.com/gpu': '1' },
+    });
+  });
+
+  it('ignores a gpuCount without gpu names, as radix-operator does', () => {
+    expect(placementFor({ node: { gpuCount: '2' } }, DEFAULT_NODE_TYPE_MAPPING)).toEqual({ matchExpressions: [], tolerations: [], limits: {} });
+  });
+});
+
+describe('gpuLists', () => {
+  it.each([
+    ['', [], []],
+    ['gpu1', ['gpu1'], []],
+    [' GPU1 , gpu2,,-gpu3, - gpu4, -', ['gpu1', 'gpu2'], ['gpu3', 'gpu4']],
+  ])('%j', (gpu, include, exclude) => {
+    expect(gpuLists(gpu)).toEqual({ include, exclude });
+  });
+});

@@ -1,0 +1,134 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BatchStatusView, JobStatusView } from '@rjs/core';
+import { FakeKubernetesServer } from '../support/fake-kubernetes';
+import { TestRedis } from '../support/redis-server';
+import { eventually } from '../runtime-contract/collecting-sink';
+import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
+
+const ROOT = resolve(__dirname, '../..');
+const NAMESPACE = 'radix-jobs';
+
+/**
+ * The whole service with JOB_RUNTIME=kubernetes and a kubeconfig (KUBECONFIG), built by the real
+ * runtime factory, against the fake Kubernetes API server: the Jobs it creates and the statuses it
+ * reports.
+ */
+describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
+  let redis: TestRedis;
+  let kube: FakeKubernetesServer;
+  let scheduler: SchedulerApp;
+  let kubeconfigDir: string;
+  const previousKubeconfig = process.env.KUBECONFIG;
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    kube = await FakeKubernetesServer.start({ workDir: ROOT });
+    kubeconfigDir = mkdtempSync(join(tmpdir(), 'rjs-kubeconfig-'));
+    const kubeconfig = join(kubeconfigDir, 'config');
+    writeFileSync(kubeconfig, kube.kubeconfigFile(NAMESPACE));
+    process.env.KUBECONFIG = kubeconfig;
+    scheduler = await startScheduler({
+      RADIX_CONFIG: join(ROOT, 'test/fixtures/kubernetes-radixconfig.yaml'),
+      REDIS_URL: redis.url,
+      JOB_RUNTIME: 'kubernetes',
+      JOB_TTL_SECONDS_AFTER_FINISHED: '3600',
+    });
+  });
+
+  afterAll(async () => {
+    await scheduler?.close();
+    await kube?.stop();
+    await redis?.stop();
+    rmSync(kubeconfigDir, { recursive: true, force: true });
+    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = previousKubeconfig;
+  });
+
+  it('creates a correct Job with its payload Secret and reports it Succeeded with its pod', async () => {
+    const { status, body } = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', {
+      payload: '{"x": 10, "y": 20}',
+      jobId: 'sum',
+      backoffLimit: 2,
+      timeLimitSeconds: 90,
+      variables: { EXTRA: 'yes' },
+      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+      runtime: { nodeType: 'memory-optimized-2-v1' },
+    });
+    expect(status).toBe(200);
+    const done = await jobReaches(scheduler.url, body.name, 'Succeeded');
+    expect(done).toMatchObject({ jobId: 'sum', failed: 0 });
+    expect(done.podStatuses).toHaveLength(1);
+    expect(done.podStatuses[0]).toMatchObject({ exitCode: 0, reason: 'Completed', replicaStatus: { status: 'Succeeded' } });
+
+    const job = kube.get('jobs', NAMESPACE, body.name) as any;
+    expect(job.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 90, ttlSecondsAfterFinished: 3600 });
+    const pod = job.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    const container = pod.containers[0];
+    expect(container.image).toBe('registry.example.com/compute:1.0');
+    expect(container.command).toEqual(['node', 'examples/job/main.js']);
+    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+    const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).toMatchObject({ RADIX_JOB_NAME: body.name, JOB_PAYLOAD_FILE: '/compute/args/payload', EXTRA: 'yes', GREETING: 'hello from the component' });
+    expect(JSON.stringify(pod.tolerations)).toContain('memory-optimized-2-v1');
+    expect(JSON.stringify(pod.affinity)).toContain('radix-nodetype');
+    const secret = kube.list('secrets', NAMESPACE).find((s: any) => s.metadata.ownerReferences?.[0]?.name === body.name) as any;
+    expect(Buffer.from(secret.data.payload, 'base64').toString()).toBe('{"x": 10, "y": 20}');
+    // The payload left Redis once the runtime held it.
+    const client = redis.client();
+    expect(await client.exists(`rjs:compute:payload:${body.name}`)).toBe(0);
+    await client.quit();
+  });
+
+  it('reports a failing job Failed with every attempt after its backoff limit', async () => {
+    const { body } = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', { payload: '{"exitCode": 3}', backoffLimit: 1 });
+    const done = await jobReaches(scheduler.url, body.name, 'Failed');
+    expect(done.message).toMatch(/backoff limit/i);
+    expect(done.podStatuses.map((p) => p.exitCode)).toEqual([3, 3]);
+  });
+
+  it('fails a job at once on a FailJob failure-policy rule', async () => {
+    const { body } = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', {
+      payload: '{"exitCode": 42}',
+      backoffLimit: 5,
+      failurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] },
+    });
+    const done = await jobReaches(scheduler.url, body.name, 'Failed');
+    expect(done.podStatuses).toHaveLength(1);
+    expect(done.message).toMatch(/42/);
+  });
+
+  it('stops a running batch job: the Job and its pods are deleted and the job ends Stopped', async () => {
+    const { body } = await http<BatchStatusView>(scheduler.url, 'POST', '/api/v1/batches', {
+      jobScheduleDescriptions: [{ payload: '{"sleepSeconds": 60}' }, { payload: '{}' }],
+    });
+    const [slow, quick] = body.jobStatuses!.map((j) => j.name);
+    await jobReaches(scheduler.url, slow, 'Running');
+    await jobReaches(scheduler.url, quick, 'Succeeded');
+    const stop = await http(scheduler.url, 'POST', `/api/v1/batches/${body.name}/jobs/${slow}/stop`);
+    expect(stop.status).toBe(200);
+    const stopped = await jobReaches(scheduler.url, slow, 'Stopped');
+    expect(stopped.ended).toBeDefined();
+    await eventually(() => !kube.get('jobs', NAMESPACE, slow) && kube.podsOf(NAMESPACE, slow).length === 0, `Job ${slow} and its pods to be deleted`);
+    const batch = await http<BatchStatusView>(scheduler.url, 'GET', `/api/v1/batches/${body.name}`);
+    expect(batch.body.status).toBe('Stopped');
+  });
+
+  it('deletes a job: its Job and payload Secret leave the cluster', async () => {
+    const { body } = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', { payload: '{"sleepSeconds": 60}' });
+    await jobReaches(scheduler.url, body.name, 'Running');
+    expect((await http(scheduler.url, 'DELETE', `/api/v1/jobs/${body.name}`)).status).toBe(200);
+    await eventually(
+      () => !kube.get('jobs', NAMESPACE, body.name) && !kube.list('secrets', NAMESPACE).some((s: any) => s.metadata.ownerReferences?.[0]?.name === body.name),
+      `Job ${body.name} and its Secret to be deleted`,
+    );
+    expect((await http(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`)).status).toBe(404);
+  });
+
+  it('uses the kubeconfig context namespace', () => {
+    expect(readFileSync(process.env.KUBECONFIG!, 'utf8')).toContain(NAMESPACE);
+    expect(kube.list('jobs').every((j: any) => j.metadata.namespace === NAMESPACE)).toBe(true);
+  });
+});
