@@ -49,13 +49,16 @@ async function startPrivateRedis(root) {
   return undefined;
 }
 
-/** Returns { url, child? } or throws with a message that says how to get Redis. */
-async function resolveRedis(root) {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL };
-  if (await ping('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379' };
+/**
+ * Returns { url, child? } or throws with a message that says how to get Redis. `defaultPort` is
+ * where a Redis is looked for when REDIS_URL is unset (tests pass a free one).
+ */
+async function resolveRedis(root, { env = process.env, defaultPort = 6379 } = {}) {
+  if (env.REDIS_URL) return { url: env.REDIS_URL };
+  if (await ping('127.0.0.1', defaultPort)) return { url: `redis://127.0.0.1:${defaultPort}` };
   const started = await startPrivateRedis(root);
   if (started) {
-    console.log(`[setup] nothing answers on 127.0.0.1:6379: started a private redis-server at ${started.url} (data in .tmp/redis)`);
+    console.log(`[setup] nothing answers on 127.0.0.1:${defaultPort}: started a private redis-server at ${started.url} (data in .tmp/redis)`);
     return started;
   }
   throw new Error(
