@@ -127,6 +127,17 @@ describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
     expect((await http(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`)).status).toBe(404);
   });
 
+  it('is not ready while its watches cannot relist, and ready again once they can', async () => {
+    const readiness = async () => (await fetch(`${scheduler.url}/readyz`)).status;
+    await eventually(async () => (await readiness()) === 200, 'the scheduler to be ready');
+    // The server is up but refuses lists (410 on the watches forces a relist): the view is stale.
+    kube.failNext(1_000, 500, { verb: 'list' });
+    kube.expireWatches();
+    await eventually(async () => (await readiness()) === 503, 'readiness to report the stale watches');
+    kube.clearFailures();
+    await eventually(async () => (await readiness()) === 200, 'readiness to return after a relist', 40_000);
+  });
+
   it('uses the kubeconfig context namespace', () => {
     expect(readFileSync(process.env.KUBECONFIG!, 'utf8')).toContain(NAMESPACE);
     expect(kube.list('jobs').every((j: any) => j.metadata.namespace === NAMESPACE)).toBe(true);

@@ -40,7 +40,7 @@ export class RuntimeObserver {
    * configuration error: the process should not start).
    */
   async start({ retry }: { retry: boolean }): Promise<void> {
-    this.readiness?.register(`${this.runtime.kind} runtime observed`, () => this.started);
+    this.readiness?.register(`${this.runtime.kind} runtime observed`, () => this.started && (this.runtime.isSynced?.() ?? true));
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         await this.runtime.start((jobName, observation) => this.recorder.record(jobName, observation).then(() => undefined));

@@ -28,6 +28,8 @@ export interface JobRuntime {
   remove(jobName: string): Promise<void>;
   /** True when the runtime holds the job (for reconciling records whose runtime object vanished). */
   has(jobName: string): Promise<boolean>;
+  /** False while the runtime's view may be stale (a watch is relisting); absent means always current. */
+  isSynced?(): boolean;
   /** Stops observing and releases resources; running local jobs are stopped. */
   close(): Promise<void>;
 }

@@ -164,6 +164,11 @@ export class FakeKubernetesServer {
     });
   }
 
+  /** Drops every injected failure not yet used up. */
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
   /** Destroys every open watch connection without a proper end (a network cut). */
   cutWatches(): void {
     for (const watch of [...this.watches]) {
