@@ -127,6 +127,15 @@ describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
     expect((await http(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`)).status).toBe(404);
   });
 
+  it('retries Kubernetes API errors and counts them in /metrics by code', async () => {
+    kube.failNext(2, 500, { verb: 'create', resource: 'jobs' });
+    const { body } = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', { payload: '{}' });
+    await jobReaches(scheduler.url, body.name, 'Succeeded');
+    const metrics = await (await fetch(`${scheduler.url}/metrics`)).text();
+    const count = Number(/rjs_kubernetes_api_errors_total\{code="500"\} (\d+)/.exec(metrics)?.[1]);
+    expect(count).toBeGreaterThanOrEqual(2);
+  });
+
   it('is not ready while its watches cannot relist, and ready again once they can', async () => {
     const readiness = async () => (await fetch(`${scheduler.url}/readyz`)).status;
     await eventually(async () => (await readiness()) === 200, 'the scheduler to be ready');

@@ -1,4 +1,5 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import Redis from 'ioredis';
 import type { AppConfig } from '@rjs/config';
 import {
@@ -20,6 +21,7 @@ import {
 import { BullMqWorkQueue } from '@rjs/queue';
 import { RedisStatusStore } from '@rjs/store';
 import type { Logger } from './logging';
+import { Metrics } from './ops/metrics';
 import { createRuntime } from './runtime.factory';
 import { APP_CONFIG, CLOCK, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from './tokens';
 
@@ -37,6 +39,7 @@ export function createRedis(url: string): Redis {
   return new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
 }
@@ -70,7 +73,16 @@ export class InfrastructureModule implements OnApplicationShutdown {
           useFactory: (redis: Redis) =>
             new BullMqWorkQueue(redis, config.component.name, (error) => logger.warn({ err: error.message }, 'work queue connection error')),
         },
-        { provide: JOB_RUNTIME, useFactory: () => overrides.runtime ?? createRuntime(config, logger) },
+        {
+          provide: JOB_RUNTIME,
+          inject: [ModuleRef],
+          useFactory: (moduleRef: ModuleRef) =>
+            overrides.runtime ??
+            createRuntime(config, logger, {
+              // Resolved when an error happens: the metrics live in OpsModule, which needs this module first.
+              onKubernetesApiError: (code) => moduleRef.get(Metrics, { strict: false }).countKubernetesApiError(code),
+            }),
+        },
         useCase(ObservationRecorder, [STATUS_STORE], (store: StatusStore) => new ObservationRecorder(store)),
         useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store)),
         useCase(

@@ -17,8 +17,13 @@ export function runtimeConfigProblems(config: AppConfig): string[] {
   return parseNodeTypeMapping(text).problems.map((problem) => `KUBE_NODE_TYPES_FILE (${path}): ${problem}`);
 }
 
+export interface RuntimeHooks {
+  /** A Kubernetes API call failed, with this HTTP status or network error code. */
+  onKubernetesApiError?: (code: string) => void;
+}
+
 /** Builds the runtime JOB_RUNTIME selects, from the validated configuration. */
-export function createRuntime(config: AppConfig, logger: Logger): JobRuntime {
+export function createRuntime(config: AppConfig, logger: Logger, hooks: RuntimeHooks = {}): JobRuntime {
   switch (config.runtime) {
     case 'local':
       // Job processes run in the directory the scheduler was started from (`node examples/job/main.js`
@@ -41,6 +46,7 @@ export function createRuntime(config: AppConfig, logger: Logger): JobRuntime {
         burst: config.kubernetes.burst,
         nodeTypes: path ? parseNodeTypeMapping(readFileSync(path, 'utf8')).mapping : undefined,
         logger: logger.child({ runtime: 'kubernetes' }),
+        onApiError: hooks.onKubernetesApiError,
       });
     }
   }

@@ -59,6 +59,7 @@ export class KubernetesApi {
     readonly namespace: string,
     private readonly limiter: TokenBucket,
     requestTimeoutMs: number,
+    private readonly onError: (code: string) => void = () => undefined,
   ) {
     this.batch = kubeConfig.makeApiClient(BatchV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
@@ -76,7 +77,12 @@ export class KubernetesApi {
 
   private async limited<T>(call: () => Promise<T>): Promise<T> {
     await this.limiter.acquire();
-    return call();
+    try {
+      return await call();
+    } catch (error) {
+      this.onError(errorCode(error));
+      throw error;
+    }
   }
 
   private get options(): ConfigurationOptions {
@@ -172,4 +178,13 @@ async function deleted(request: Promise<unknown>): Promise<boolean> {
     if (statusCodeOf(error) === 404) return false;
     throw error;
   }
+}
+
+/** An HTTP status ("409", "500"), a network error code ("ECONNREFUSED"), or the error's name. */
+function errorCode(error: unknown): string {
+  const status = statusCodeOf(error);
+  if (status !== undefined) return String(status);
+  const e = error as { code?: unknown; cause?: { code?: unknown }; name?: unknown } | null;
+  const code = e?.code ?? e?.cause?.code ?? e?.name;
+  return typeof code === 'string' ? code : 'unknown';
 }

@@ -47,6 +47,8 @@ export interface KubernetesRuntimeOptions {
   reportConcurrency?: number;
   logger?: KubernetesRuntimeLogger;
   clock?: Clock;
+  /** Told of every failed API call (watches excepted), by HTTP status or network error code: for metrics. */
+  onApiError?: (code: string) => void;
 }
 
 const DEFAULT_WATCH_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
@@ -94,7 +96,7 @@ export class KubernetesJobRuntime implements JobRuntime {
     this.clock = options.clock ?? systemClock;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.limiter = new TokenBucket(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST);
-    this.api = new KubernetesApi(kubeConfig, this.namespace, this.limiter, options.requestTimeoutMs ?? 30_000);
+    this.api = new KubernetesApi(kubeConfig, this.namespace, this.limiter, options.requestTimeoutMs ?? 30_000, options.onApiError);
     this.manifestOptions = {
       namespace: this.namespace,
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
