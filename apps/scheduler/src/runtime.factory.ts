@@ -1,8 +1,23 @@
 import { readFileSync } from 'node:fs';
 import type { AppConfig } from '@rjs/config';
 import type { JobRuntime } from '@rjs/core';
-import { KubernetesJobRuntime, LocalJobRuntime, parseNodeTypeMapping } from '@rjs/runtime';
+import type * as RuntimeAdapters from '@rjs/runtime';
 import type { Logger } from './logging';
+
+/**
+ * The runtime adapters, loaded on first use rather than at start: @rjs/runtime brings the
+ * Kubernetes client (@kubernetes/client-node), some 70 MB of memory that a process with the role
+ * api alone, which never reaches a runtime, should not carry.
+ */
+function adapters(): typeof RuntimeAdapters {
+  return require('@rjs/runtime') as typeof RuntimeAdapters;
+}
+
+/** What a process with the role api alone gets: it records and queues jobs, and never runs one. */
+function apiOnlyRuntime(kind: JobRuntime['kind']): JobRuntime {
+  const refuse = (what: string) => () => Promise.reject(new Error(`${what}: a process with the role api alone does not run jobs`));
+  return { kind, start: refuse('start'), launch: refuse('launch'), stop: refuse('stop'), remove: refuse('remove'), has: refuse('has'), close: () => Promise.resolve() };
+}
 
 /** Configuration problems only the runtime can see (read once at start, with the rest of the config). */
 export function runtimeConfigProblems(config: AppConfig): string[] {
@@ -14,7 +29,7 @@ export function runtimeConfigProblems(config: AppConfig): string[] {
   } catch (error) {
     return [`KUBE_NODE_TYPES_FILE: cannot read ${path}: ${(error as Error).message}`];
   }
-  return parseNodeTypeMapping(text).problems.map((problem) => `KUBE_NODE_TYPES_FILE (${path}): ${problem}`);
+  return adapters().parseNodeTypeMapping(text).problems.map((problem) => `KUBE_NODE_TYPES_FILE (${path}): ${problem}`);
 }
 
 export interface RuntimeHooks {
@@ -24,6 +39,8 @@ export interface RuntimeHooks {
 
 /** Builds the runtime JOB_RUNTIME selects, from the validated configuration. */
 export function createRuntime(config: AppConfig, logger: Logger, hooks: RuntimeHooks = {}): JobRuntime {
+  if (config.roles.every((role) => role === 'api')) return apiOnlyRuntime(config.runtime);
+  const { KubernetesJobRuntime, LocalJobRuntime, parseNodeTypeMapping } = adapters();
   switch (config.runtime) {
     case 'local':
       // Job processes run in the directory the scheduler was started from (`node examples/job/main.js`

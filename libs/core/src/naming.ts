@@ -12,11 +12,20 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export type RandomSource = (length: number) => string;
 
+// Random bytes are drawn 4 KB at a time: a call to the system's generator per name cost more than
+// the rest of making the name (two names per accepted job).
+const POOL_SIZE = 4096;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+
 export const randomSuffix: RandomSource = (length) => {
-  const bytes = new Uint8Array(length);
-  crypto.getRandomValues(bytes);
+  if (poolOffset + length > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(Math.max(POOL_SIZE, length)));
+    poolOffset = 0;
+  }
   let out = '';
-  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  for (let i = poolOffset; i < poolOffset + length; i++) out += ALPHABET[pool[i] % ALPHABET.length];
+  poolOffset += length;
   return out;
 };
 

@@ -11,8 +11,23 @@ import {
   type ResolvedJob,
   type StatusStore,
 } from '@rjs/core';
-import { COMPARE_AND_SET, CREATE_BATCH, DELETE_BATCH } from './lua-scripts';
+import { LuaScript } from './lua-script';
+import { COMPARE_AND_SET, CREATE_BATCH, DELETE_BATCH, GET_JOB_DOCS } from './lua-scripts';
 import { RedisKeys } from './redis-keys';
+
+const createBatch = new LuaScript(CREATE_BATCH);
+const compareAndSet = new LuaScript(COMPARE_AND_SET);
+const deleteBatch = new LuaScript(DELETE_BATCH);
+const getJobDocs = new LuaScript(GET_JOB_DOCS);
+
+/**
+ * Records are read this many per call. One HGET per record in a pipeline cost, for 100,000
+ * records, 230 MB of client-side command objects and 0.8 s; in slices the heap stays small.
+ */
+const DOCS_PER_CALL = 1000;
+
+/** How many records' last-read revisions a store keeps (see `lastRead`). */
+const LAST_READ_LIMIT = 1000;
 
 /** A job record keeps changing while its job runs; give up a compare-and-set after this many conflicts. */
 const MAX_CAS_ATTEMPTS = 100;
@@ -25,6 +40,14 @@ export class BatchNameTakenError extends DomainError {
 
 export class RedisStatusStore implements StatusStore {
   private readonly keys: RedisKeys;
+  /**
+   * The records this process read last, with their revision. An update that follows a read of the
+   * same record (a launch reads the record, creates the Kubernetes Job, then marks the record
+   * launched) tries its compare-and-set on that revision at once instead of reading the record
+   * again: one Redis round trip less per launch (benchmark 4). A record changed in between fails
+   * the compare-and-set and is read again, as before; so does one the change leaves as it is.
+   */
+  private readonly lastRead = new Map<string, { doc: string; rev: string }>();
 
   constructor(
     private readonly redis: Redis,
@@ -44,24 +67,28 @@ export class RedisStatusStore implements StatusStore {
       const hasPayload = job.payload !== undefined;
       args.push(job.record.name, JSON.stringify(job.record), JSON.stringify(job.spec), job.payload ?? '', hasPayload ? '1' : '0', job.record.status);
     }
-    const written = await this.redis.eval(CREATE_BATCH, keys.length, ...keys, ...args);
+    const written = await createBatch.run(this.redis, keys, args);
     if (written !== 1) throw new BatchNameTakenError(batch.name);
   }
 
   async getJob(name: string): Promise<JobRecord | undefined> {
-    const doc = await this.redis.hget(this.keys.job(name), 'doc');
-    return doc ? (JSON.parse(doc) as JobRecord) : undefined;
+    const [doc, rev] = await this.redis.hmget(this.keys.job(name), 'doc', 'rev');
+    if (!doc) return undefined;
+    if (rev) {
+      if (this.lastRead.size >= LAST_READ_LIMIT) this.lastRead.delete(this.lastRead.keys().next().value!);
+      this.lastRead.set(name, { doc, rev });
+    }
+    return JSON.parse(doc) as JobRecord;
   }
 
   async getJobs(names: string[]): Promise<(JobRecord | undefined)[]> {
-    if (names.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const name of names) pipeline.hget(this.keys.job(name), 'doc');
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, doc]) => {
-      if (error) throw error;
-      return doc ? (JSON.parse(doc as string) as JobRecord) : undefined;
-    });
+    const records: (JobRecord | undefined)[] = [];
+    for (let start = 0; start < names.length; start += DOCS_PER_CALL) {
+      const keys = names.slice(start, start + DOCS_PER_CALL).map((name) => this.keys.job(name));
+      const docs = (await getJobDocs.run(this.redis, keys, [])) as (string | null)[];
+      for (const doc of docs) records.push(doc ? (JSON.parse(doc) as JobRecord) : undefined);
+    }
+    return records;
   }
 
   async getBatch(name: string): Promise<BatchRecord | undefined> {
@@ -101,24 +128,22 @@ export class RedisStatusStore implements StatusStore {
   async update(name: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecordChange> {
     const key = this.keys.job(name);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const [doc, rev] = await this.redis.hmget(key, 'doc', 'rev');
+      const known = attempt === 0 ? this.lastRead.get(name) : undefined;
+      this.lastRead.delete(name);
+      const [doc, rev] = known ? [known.doc, known.rev] : await this.redis.hmget(key, 'doc', 'rev');
       if (!doc || !rev) return { changed: false };
       const current = JSON.parse(doc) as JobRecord;
       const next = change(current);
-      if (!next) return { record: current, changed: false };
+      // Nothing to write: answer only from a fresh read.
+      if (!next) {
+        if (known) continue;
+        return { record: current, changed: false };
+      }
       const final = isFinal(next.status) ? '1' : '0';
-      const result = await this.redis.eval(
-        COMPARE_AND_SET,
-        3,
-        key,
-        this.keys.unfinished,
-        this.keys.statusCounts,
-        rev,
-        JSON.stringify(next),
-        name,
-        final,
-        current.status,
-        next.status,
+      const result = await compareAndSet.run(
+        this.redis,
+        [key, this.keys.unfinished, this.keys.statusCounts],
+        [rev, JSON.stringify(next), name, final, current.status, next.status],
       );
       if (result === 1) return { record: next, changed: true };
       if (result === -1) return { changed: false };
@@ -135,7 +160,7 @@ export class RedisStatusStore implements StatusStore {
     for (const job of batch.jobNames) keys.push(k.job(job), k.payload(job));
     const indexMember = single ? batch.jobNames[0] : name;
     // A concurrent delete of the same batch wins once; the other sees it gone and reports nothing.
-    const deleted = await this.redis.eval(DELETE_BATCH, keys.length, ...keys, indexMember, ...batch.jobNames);
+    const deleted = await deleteBatch.run(this.redis, keys, [indexMember, ...batch.jobNames]);
     return deleted === 1 ? batch.jobNames : [];
   }
 
@@ -154,7 +179,7 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async markDispatched(names: string[]): Promise<void> {
-    if (names.length) await this.redis.srem(this.keys.dispatchOutbox, ...names);
+    if (names.length) await this.redis.srem(this.keys.dispatchOutbox, names);
   }
 
   pendingCleanup(): Promise<string[]> {
@@ -162,6 +187,6 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async markCleaned(names: string[]): Promise<void> {
-    if (names.length) await this.redis.srem(this.keys.cleanupOutbox, ...names);
+    if (names.length) await this.redis.srem(this.keys.cleanupOutbox, names);
   }
 }

@@ -7,6 +7,7 @@ import type { Clock, StatusStore, WorkQueue } from '../ports';
 import { type BatchRecord, type JobRecord, type NewBatch, rfc3339 } from '../records';
 import { checkResolvedJob } from '../validation';
 import { DomainError, ErrorCode } from '../errors';
+import { LaunchDispatch } from './launch-dispatch';
 
 export interface AcceptedBatch {
   batch: BatchRecord;
@@ -23,14 +24,18 @@ const NAME_ATTEMPTS = 5;
  * so a crash at any point leaves either nothing or records that recovery will dispatch.
  */
 export class JobAcceptor {
+  private readonly dispatch: LaunchDispatch;
+
   constructor(
     private readonly component: JobComponent,
     private readonly store: StatusStore,
-    private readonly queue: WorkQueue,
+    queue: WorkQueue,
     private readonly clock: Clock,
     private readonly random: RandomSource = randomSuffix,
     private readonly onDispatchFailure: (error: unknown) => void = () => undefined,
-  ) {}
+  ) {
+    this.dispatch = new LaunchDispatch(queue, store);
+  }
 
   acceptJob(description: JobScheduleDescription): Promise<AcceptedBatch> {
     return this.accept('job', undefined, undefined, [description], '');
@@ -62,8 +67,7 @@ export class JobAcceptor {
       const names = created.batch.jobNames;
       // Accepted: the outbox guarantees dispatch, so a queue failure here must not fail the request.
       try {
-        await this.queue.enqueueLaunch(names);
-        await this.store.markDispatched(names);
+        await this.dispatch.dispatch(names);
       } catch (error) {
         this.onDispatchFailure(error);
       }

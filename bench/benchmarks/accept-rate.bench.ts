@@ -1,0 +1,84 @@
+import { TestRedis } from '../../test/support/redis-server';
+import type { Benchmark, BenchContext } from '../support/benchmark';
+import { compareUnderLoad, rateRatio, type Target } from '../support/load';
+import { int, ms, type Row, times } from '../support/report';
+import { startService } from '../support/service';
+
+const BODY_LIMIT = 64 * 1024 * 1024;
+const SMALL_JOB = JSON.stringify({ jobId: 'bench', payload: '{"x": 10, "y": 20}' });
+const CONNECTIONS = 50;
+const ROUNDS = 5;
+const SECONDS_PER_ROUND = 2;
+
+/** 1 (accept rate against two baselines) and 7 (the same with Redis AOF): one alternating run of four servers. */
+export const acceptRate: Benchmark = {
+  id: '1, 7',
+  title: 'Accept rate, and the cost of persistence',
+  method: [
+    `autocannon, ${CONNECTIONS} connections, POST /api/v1/jobs with a small job (${SMALL_JOB.length} bytes: a jobId and a payload).`,
+    `Four servers in child processes, each loaded ${ROUNDS} x ${SECONDS_PER_ROUND} s, in alternation (the order rotates each round) after a 2 s warm-up each: ` +
+      'the scheduler (role api only, so no worker competes for CPU; production logging: JSON at info to stdout), the same with its Redis in AOF everysec, ' +
+      'the NestJS baseline (same Fastify adapter, @Body() parsing and one BullMQ queue.add of the body with the same job options) and the bare Fastify baseline (Fastify JSON parsing + queue.add).',
+    'Rates count 2xx answers only (mean over all rounds); a ratio is the median over rounds of the two rates measured in the same round. Latencies are per request as autocannon saw them, pooled over the rounds (closed loop: latency ~ connections / rate).',
+    'Each server has its Redis (a private redis-server on a random port): without persistence for three, AOF everysec for one.',
+    'CPU/req: the CPU time (user + system, from /proc) the server process spent during its segments, per 2xx answer. It depends much less than the rates on what else the host runs (it rises somewhat when caches are shared), so it tells how much work each request costs: the rate ratio tends to the inverse of the CPU ratio on an idle host, and is compressed towards 1 when the host is busy (every server then waits for the CPU alike).',
+  ],
+  async run(ctx: BenchContext) {
+    const plain = await TestRedis.start();
+    const aof = await TestRedis.start({ appendOnly: true });
+    const services = await Promise.all([
+      startService<{ url: string }>('scheduler', 'scheduler.service', { redisUrl: plain.url, roles: 'api' }, { execArgv: ctx.profile('accept-scheduler') }),
+      startService<{ url: string }>('scheduler (AOF)', 'scheduler.service', { redisUrl: aof.url, roles: 'api' }),
+      startService<{ url: string }>('nest baseline', 'nest-baseline.service', { redisUrl: plain.url, queueName: 'bench-baseline-nest', bodyLimit: BODY_LIMIT }),
+      startService<{ url: string }>('fastify baseline', 'fastify-baseline.service', { redisUrl: plain.url, queueName: 'bench-baseline-fastify', bodyLimit: BODY_LIMIT }),
+    ]);
+    try {
+      const [scheduler, schedulerAof, nest, bare] = services;
+      const target = (label: string, service: (typeof services)[number]): Target => ({ label, url: service.info.url, path: '/api/v1/jobs', body: SMALL_JOB, pid: service.pid });
+      const targets = [target('scheduler', scheduler), target('aof', schedulerAof), target('nest', nest), target('fastify', bare)];
+      ctx.log(`loading ${targets.length} servers, ${ROUNDS} rounds x ${SECONDS_PER_ROUND} s each`);
+      const r = await compareUnderLoad(targets, { connections: CONNECTIONS, rounds: ROUNDS, secondsPerRound: SECONDS_PER_ROUND, warmupSeconds: 2, });
+      const s = r.get('scheduler')!;
+      const a = r.get('aof')!;
+      const n = r.get('nest')!;
+      const f = r.get('fastify')!;
+      const describe = (x: typeof s) =>
+        `${int(x.rate)} req/s, p50 ${ms(x.p50)}, p99 ${ms(x.p99)}, ${int(x.cpuPerRequestUs)} µs CPU/req${x.failed ? `, ${int(x.failed)} failed` : ''}`;
+      const rows: Row[] = [
+        {
+          id: '1',
+          benchmark: `Accept rate, POST /api/v1/jobs, small job, ${CONNECTIONS} conn.`,
+          result: describe(s),
+          baseline: `NestJS+Fastify, parse + queue.add: ${describe(n)}`,
+          ratio: times(rateRatio(s, n)),
+          target: '>= 0.5x, p99 <= 20 ms',
+          met: rateRatio(s, n) >= 0.5 && s.p99 <= 20 && s.failed === 0,
+        },
+        {
+          id: '1b',
+          benchmark: 'Accept rate against bare Fastify',
+          result: `${int(s.rate)} req/s, ${int(s.cpuPerRequestUs)} µs CPU/req`,
+          baseline: `bare Fastify, parse + queue.add: ${describe(f)}`,
+          ratio: times(rateRatio(s, f)),
+          target: 'reported',
+        },
+        {
+          id: '7',
+          benchmark: 'Persistence cost: accept rate with Redis AOF everysec',
+          result: describe(a),
+          baseline: `same, no persistence: ${int(s.rate)} req/s`,
+          ratio: times(rateRatio(a, s)),
+          target: '>= 0.8x',
+          met: rateRatio(a, s) >= 0.8 && a.failed === 0,
+        },
+      ];
+      return {
+        rows,
+        notes: [`Rates per round (req/s): ${[s, a, n, f].map((x) => `${x.label} ${x.roundRates.map(int).join(' / ')}`).join('; ')}.`],
+      };
+    } finally {
+      await Promise.all(services.map((x) => x.stop()));
+      await Promise.all([plain.stop(), aof.stop()]);
+    }
+  },
+};
