@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { type Job, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 import type { JobRuntime } from '@rjs/core';
 import { type ControlWork, controlQueueName, launchQueueName, type LaunchWork } from '@rjs/queue';
+import { Readiness } from '../../scheduler/src/ops/readiness';
 import { APP_CONFIG, JOB_RUNTIME, LOGGER } from '../../scheduler/src/tokens';
 import { ControlProcessor } from './control.processor';
 import { isSlotLimited, LaunchProcessor } from './launch.processor';
@@ -27,9 +28,11 @@ export class QueueWorkers {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly launchProcessor: LaunchProcessor,
     private readonly controlProcessor: ControlProcessor,
+    @Optional() private readonly readiness?: Readiness,
   ) {}
 
   start(): void {
+    this.readiness?.register('BullMQ workers running', () => this.workers.length > 0 && this.workers.every((worker) => worker.isRunning()));
     const component = this.config.component.name;
     // One launch at a time keeps queue order while the local runtime waits for a free slot.
     const launchConcurrency = isSlotLimited(this.runtime) ? 1 : this.options.launchConcurrency;
