@@ -18,3 +18,6 @@ function ensureDependencies() {
 }
 
 module.exports = { ensureDependencies, root };
+
+// `node scripts/ensure-deps.js` on its own: used by npm scripts that need the packages (bench, test:reliability).
+if (require.main === module) ensureDependencies();

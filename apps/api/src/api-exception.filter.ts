@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -25,10 +27,12 @@ const REASONS: Record<number, string> = {
   400: 'BadRequest',
   404: 'NotFound',
   405: 'MethodNotAllowed',
+  408: 'Timeout',
   409: 'Conflict',
   413: 'RequestEntityTooLarge',
   415: 'UnsupportedMediaType',
   422: 'Invalid',
+  431: 'RequestHeaderFieldsTooLarge',
   500: 'InternalError',
   503: 'ServiceUnavailable',
 };
@@ -68,6 +72,38 @@ export function describeFailure(exception: unknown, request: { method: string; u
   if (isStoreUnavailable(exception)) return failure(503, STORE_UNAVAILABLE_MESSAGE);
   if (exception instanceof HttpException && exception.getStatus() < 500) return describeHttpException(exception, request, maxBodyBytes);
   return failure(500, INTERNAL_ERROR_MESSAGE);
+}
+
+/**
+ * Errors Fastify answers itself, before any route or Nest filter runs (a malformed percent-encoding
+ * in the URL): the same Status body as every other failure, instead of Fastify's own shape.
+ */
+export function answerFrameworkError(error: Error & { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply): void {
+  const code = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const message = (error as { code?: string }).code === 'FST_ERR_BAD_URL' ? 'the request URL is not valid: it holds a malformed percent-encoding' : error.message;
+  void reply.status(code).header('content-type', 'application/json; charset=utf-8').send(failure(code, message));
+}
+
+/**
+ * Requests that are not valid HTTP (a raw non-ASCII byte in the URL, headers over Node's 16 KiB),
+ * which Node rejects before Fastify routes them: the Status body too, and `Connection: close`, for
+ * the socket is closed after it (without it a keep-alive client reuses the socket and hangs up).
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request line and headers are larger than the server accepts (16 KiB)']
+        : [400, 'the request is not valid HTTP (for example a raw non-ASCII character in the URL)'];
+  const body = JSON.stringify(failure(code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 @Catch()

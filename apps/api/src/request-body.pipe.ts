@@ -5,6 +5,13 @@ import { InvalidRequestError } from '@rjs/core';
 import { typeOf } from './dto/rules';
 import { toFieldProblems } from './validation-problems';
 
+/**
+ * The deepest a body may nest objects and arrays. A valid request needs 8 levels (batch, items,
+ * failurePolicy, rules, onExitCodes, values); class-transformer copies a body recursively, so a
+ * body nested 100,000 levels deep (unknown fields included) would overflow the stack: a 500.
+ */
+export const MAX_BODY_DEPTH = 32;
+
 export interface RequestBodyOptions {
   /** The request DTO: class-validator and class-transformer decorators describe the rules. */
   dto: new () => object;
@@ -26,6 +33,10 @@ export class RequestBodyPipe<T> implements PipeTransform<unknown, T> {
       const got = body === null ? 'nothing' : typeOf(body);
       throw new InvalidRequestError([{ path: '', message: `the request body must be a JSON object, got ${got}` }]);
     }
+    const tooDeep = pathNestedTooDeeply(body);
+    if (tooDeep !== undefined) {
+      throw new InvalidRequestError([{ path: tooDeep, message: `is nested too deeply: at most ${MAX_BODY_DEPTH} levels of objects and arrays are accepted` }]);
+    }
     const instance = plainToInstance(this.options.dto, body);
     // One rule per field; stopAtFirstError keeps a nested object that is no object from being reported twice.
     const errors = validateSync(instance, {
@@ -37,6 +48,23 @@ export class RequestBodyPipe<T> implements PipeTransform<unknown, T> {
     if (errors.length) throw new InvalidRequestError(toFieldProblems(errors));
     return withoutUnset(instance) as T;
   }
+}
+
+/**
+ * The path (its first three steps, enough to name the field) of a value nested deeper than
+ * MAX_BODY_DEPTH, or undefined. Iterative: the check must not overflow the stack itself.
+ */
+function pathNestedTooDeeply(body: object): string | undefined {
+  const stack: { value: unknown; depth: number; path: string[] }[] = [{ value: body, depth: 1, path: [] }];
+  while (stack.length) {
+    const { value, depth, path } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_BODY_DEPTH) return path.slice(0, 3).join('').replace(/^\./, '');
+    for (const [key, child] of Object.entries(value)) {
+      stack.push({ value: child, depth: depth + 1, path: [...path.slice(0, 3), Array.isArray(value) ? `[${key}]` : `.${key}`] });
+    }
+  }
+  return undefined;
 }
 
 /** A plain copy without undefined or null fields (DTO class fields exist even when not sent). */

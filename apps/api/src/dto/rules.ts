@@ -84,7 +84,8 @@ export const IsArrayOfSize = (min: number, max: number, noun: { one: string; man
     if (!Array.isArray(v)) return `must be an array of ${noun.many}, got ${typeOf(v)}`;
     if (v.length < min) return `must hold at least ${min === 1 ? `one ${noun.one}` : `${min} ${noun.many}`}`;
     if (v.length > max) return `must hold at most ${max} ${noun.many}`;
-    return undefined;
+    // @ValidateNested walks into an array item as into a list, so `[[]]` would pass as an empty item.
+    return v.flatMap((item, i) => (Array.isArray(item) ? [{ at: `[${i}]`, message: 'must be an object, got an array' }] : []));
   });
 
 export const IsPlainObject = () =>

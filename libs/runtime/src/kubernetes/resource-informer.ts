@@ -74,6 +74,8 @@ export class ResourceInformer<T extends KubernetesObject> {
   private failures = 0;
   private loop: Promise<void> | undefined;
   private current: WatchHandle | undefined;
+  /** Ends the watch in progress, even one whose request is still waiting for an answer. */
+  private endWatch: (() => void) | undefined;
   private wake: (() => void) | undefined;
   private firstSync: { promise: Promise<void>; resolve(): void; reject(error: Error): void };
 
@@ -104,6 +106,7 @@ export class ResourceInformer<T extends KubernetesObject> {
     this.stopped = true;
     this.synced = false;
     this.current?.abort();
+    this.endWatch?.();
     this.wake?.();
     this.firstSync.reject(new Error(`${this.options.name} informer stopped`));
     await this.loop;
@@ -198,6 +201,8 @@ export class ResourceInformer<T extends KubernetesObject> {
 
   /** One watch, until the server ends it, it reports 410, or it fails (thrown). */
   private watchOnce(): Promise<WatchOutcome> {
+    // stop() during the list above: nothing to end yet, so no watch is opened.
+    if (this.stopped) return Promise.resolve({ ended: 'quietly', events: 0, durationMs: 0 });
     const started = Date.now();
     let events = 0;
     let gone = false;
@@ -212,12 +217,23 @@ export class ResourceInformer<T extends KubernetesObject> {
       };
       const longest = this.options.watchTimeoutSeconds;
       const timeoutSeconds = Math.max(1, Math.floor(longest / 2 + (Math.random() * longest) / 2));
-      const watchdog = setTimeout(abort, timeoutSeconds * 1000 + WATCHDOG_GRACE_MS);
+      // A watch request that never got an answer has no handle to abort (the client awaits the
+      // response headers first): it is given up, or the informer (and stop()) would wait forever.
+      const giveUp = (error?: Error): void => {
+        abort();
+        if (!handle) finish(error);
+      };
+      this.endWatch = () => giveUp();
+      const watchdog = setTimeout(
+        () => giveUp(new WatchFailedError(`the ${this.options.name} watch got no answer within ${timeoutSeconds + WATCHDOG_GRACE_MS / 1000} s`)),
+        timeoutSeconds * 1000 + WATCHDOG_GRACE_MS,
+      );
       const finish = (error?: unknown): void => {
         if (settled) return;
         settled = true;
         clearTimeout(watchdog);
         this.current = undefined;
+        this.endWatch = undefined;
         const durationMs = Date.now() - started;
         if (failure) reject(failure);
         else if (gone || statusCodeOf(error) === 410) resolve({ ended: 'gone', events, durationMs });

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Observation } from '@rjs/core';
 import type { ProcessIdentity } from './process-identity';
@@ -88,14 +89,23 @@ export class JobDirectory {
     chmodSync(this.path, 0o700);
   }
 
-  /** Claims the job for this launch; false when a marker exists already (launched, or being launched, elsewhere). */
+  /**
+   * Claims the job for this launch; false when a marker exists already (launched, or being launched,
+   * elsewhere). The marker is written whole to a temporary file and then linked into place: a link
+   * is created exclusively and at once, so a process killed meanwhile never leaves an empty marker
+   * (which would read as no marker, yet block every later claim).
+   */
   claim(marker: LaunchMarker): boolean {
+    const temporary = join(this.path, `.${MARKER}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    writeFileSync(temporary, JSON.stringify(marker), { mode: 0o600 });
     try {
-      writeFileSync(join(this.path, MARKER), JSON.stringify(marker), { flag: 'wx', mode: 0o600 });
+      linkSync(temporary, join(this.path, MARKER));
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw error;
+    } finally {
+      rmSync(temporary, { force: true });
     }
   }
 
@@ -105,6 +115,14 @@ export class JobDirectory {
 
   updateMarker(marker: LaunchMarker): void {
     this.writeJsonAtomically(MARKER, marker);
+  }
+
+  /**
+   * True once a launch may have started a process: the first attempt's log files are opened just
+   * before the spawn, and the marker names the process just after it.
+   */
+  spawnMayHaveStarted(): boolean {
+    return existsSync(this.stdoutPath(1));
   }
 
   /** Sets aside the marker of a launch that died before spawning anything, so that the job can be claimed again. */

@@ -266,11 +266,13 @@ export class LocalJobRuntime implements JobRuntime {
       if (!dir.isRecorded()) this.outbox.post(dir.jobName, status);
       return true;
     }
-    if (!marker.process) {
+    if (!marker.process && !dir.spawnMayHaveStarted()) {
       // Its worker died before spawning anything: nothing ran, so it may be launched now.
       dir.discardMarker();
       return false;
     }
+    // Its worker died running the job, or while spawning it (no process recorded yet: it may have
+    // run, so it is not launched again).
     await this.endOrphan(dir, marker);
     return true;
   }

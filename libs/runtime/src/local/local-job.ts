@@ -101,6 +101,9 @@ export class LocalJob {
       closeSync(stdout);
       closeSync(stderr);
     }
+    // At once, not on 'spawn' (a later turn of the event loop): a worker killed in between would
+    // leave a running job that no marker names, and another worker would launch it again.
+    if (child.pid !== undefined) this.recordProcess(number, child.pid);
     return new Promise<void>((resolve, reject) => {
       let spawned = false;
       child.once('spawn', () => {
@@ -109,11 +112,6 @@ export class LocalJob {
         const started = this.timestamp();
         Object.assign(attempt, { startTime: started, containerStarted: started, replicaStatus: { status: 'Running' } });
         this.attempts.push(attempt);
-        try {
-          this.ctx.dir.updateMarker({ ...this.ctx.marker, attempt: number, process: identify(child.pid!) });
-        } catch {
-          // The directory was removed meanwhile: the job is being deleted.
-        }
         // A stop (or removal) from another process may have come while this attempt was starting.
         if (!this.ending && (!this.ctx.dir.exists() || this.ctx.dir.stopRequested())) this.ending = 'stop';
         this.ctx.logger.info({ job: this.ctx.job.name, attempt: number, pid: child.pid, logs: this.ctx.dir.path }, 'job attempt started');
@@ -129,6 +127,14 @@ export class LocalJob {
         else this.ctx.logger.warn({ err: error, job: this.ctx.job.name }, 'a job process reported an error');
       });
     });
+  }
+
+  private recordProcess(attempt: number, pid: number): void {
+    try {
+      this.ctx.dir.updateMarker({ ...this.ctx.marker, attempt, process: identify(pid) });
+    } catch {
+      // The directory was removed meanwhile: the job is being deleted.
+    }
   }
 
   private onExit(pid: number, attempt: PodStatus, exitCode: number): void {

@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { TestRedis } from '../support/redis-server';
+import { ensureBuilt, ServiceProcess } from '../support/service-process';
+import {
+  burst,
+  compareRuns,
+  COMPONENT,
+  countRuns,
+  leakedSecrets,
+  printFigures,
+  ScratchDir,
+  tally,
+  waitUntilFinal,
+  writeRadixConfig,
+} from './reliability-support';
+
+const TOTAL = 2_000;
+const KILL_AFTER = 700;
+const CLIENTS = 6;
+
+/**
+ * An API process dies (kill -9) in the middle of a burst: every job it answered 2xx is run, once,
+ * by a separate worker process. A request cut off by the crash may or may not have been recorded
+ * (the client cannot know): if it was, the dispatch outbox makes sure it runs too, never twice.
+ */
+describe('an API process killed mid-burst', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  const services: ServiceProcess[] = [];
+  const scratch = new ScratchDir('rjs-api-crash-');
+  const dir = scratch.path;
+  const runsFile = join(dir, 'runs');
+  const secret = `ac-${Date.now().toString(36)}`;
+
+  const start = async (name: string, roles: string) => {
+    const service = await ServiceProcess.start({
+      logFile: join(dir, `${name}.log`),
+      env: {
+        REDIS_URL: redis.url,
+        RADIX_CONFIG: join(dir, 'radixconfig.yaml'),
+        JOB_COMPONENT: COMPONENT,
+        ROLES: roles,
+        JOB_RUNTIME: 'local',
+        LOCAL_WORK_DIR: join(dir, 'work'),
+        LOCAL_MAX_RUNNING: '32',
+        LOG_LEVEL: 'trace',
+      },
+    });
+    services.push(service);
+    await service.ready();
+    return service;
+  };
+
+  beforeAll(async () => {
+    ensureBuilt();
+    redis = await TestRedis.start({ appendOnly: true });
+    client = redis.client();
+    writeRadixConfig(dir, runsFile);
+  }, 240_000);
+
+  afterAll(async () => {
+    client?.disconnect();
+    await Promise.all(services.map((s) => s.stop()));
+    await redis?.stop();
+    scratch.remove();
+  });
+
+  it('runs every job the dead API accepted exactly once', async () => {
+    const finished = scratch.testStarted();
+    const worker = await start('worker', 'worker');
+    const api = await start('api', 'api');
+
+    let killedAt = 0;
+    const outcomes = await burst({
+      url: api.url,
+      total: TOTAL,
+      clients: CLIENTS,
+      timeoutMs: 5_000,
+      body: (i) => ({ jobId: `api-crash-${i}`, payload: `payload-${secret}-${i}`, variables: { API_TOKEN: `variable-${secret}-${i}` } }),
+      onProgress: async (ended) => {
+        if (ended !== KILL_AFTER) return;
+        killedAt = Date.now();
+        await api.kill();
+      },
+    });
+    const result = tally(outcomes);
+    // Requests in flight when the process died: their outcome is unknown to the client.
+    const cutOff = outcomes.filter((o) => o.kind !== 'answered' && o.startedAt <= killedAt).length;
+
+    // Recorded jobs are all the service knows of: those answered 2xx, and perhaps some cut off.
+    const recorded = (await client.keys(`rjs:${COMPONENT}:job:*`)).map((key) => key.slice(`rjs:${COMPONENT}:job:`.length));
+    const records = await waitUntilFinal(client, recorded, 180_000, () => worker.running);
+    const runs = countRuns(runsFile);
+    const figures = compareRuns(result.acceptedJobs, runs);
+    const leaks = leakedSecrets(services.map((s) => s.log()).join('\n'), [`payload-${secret}`, `variable-${secret}`]);
+    printFigures('api-crash', {
+      sent: result.sent,
+      accepted: result.accepted,
+      refusedAfterCrash: result.network,
+      cutOffInFlight: cutOff,
+      timedOut: result.timedOut,
+      otherAnswers: result.other,
+      recorded: recorded.length,
+      ran: [...runs.values()].reduce((a, b) => a + b, 0),
+      lost: figures.lost.length,
+      duplicated: figures.duplicated.length,
+      ranWithout2xx: figures.unacknowledged.length,
+      notSucceeded: records.filter((r) => r.status !== 'Succeeded').length,
+      secretsInLog: leaks.length,
+    });
+
+    expect(killedAt).toBeGreaterThan(0);
+    expect(result.accepted).toBeGreaterThanOrEqual(KILL_AFTER - CLIENTS);
+    expect(result.other).toBe(0);
+    expect(figures.lost).toEqual([]);
+    expect(figures.duplicated).toEqual([]);
+    // Only a request the crash cut off may have been recorded without an answer; it runs too.
+    expect(figures.unacknowledged.length).toBeLessThanOrEqual(cutOff);
+    expect([...runs.keys()].sort()).toEqual([...recorded].sort());
+    expect(records.filter((r) => r.status !== 'Succeeded').map((r) => `${r.name}: ${r.status} ${r.message ?? ''}`)).toEqual([]);
+    // The outbox empties too (recovery confirms what the dead API enqueued but did not confirm).
+    const outboxDeadline = Date.now() + 20_000;
+    while ((await client.scard(`rjs:${COMPONENT}:outbox:dispatch`)) > 0 && Date.now() < outboxDeadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await client.smembers(`rjs:${COMPONENT}:outbox:dispatch`)).toEqual([]);
+    expect(leaks).toEqual([]);
+    expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+    finished();
+  });
+});

@@ -1,0 +1,223 @@
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type Redis from 'ioredis';
+import { loadConfig } from '@rjs/config';
+import { JobAcceptor } from '@rjs/core';
+import { AnnotationKey, componentSelector, KubernetesJobRuntime } from '@rjs/runtime';
+import { createScheduler } from '../../apps/scheduler/src/bootstrap';
+import { createLogger } from '../../apps/scheduler/src/logging';
+import { REDIS } from '../../apps/scheduler/src/tokens';
+import { LogCapture } from '../api/api-app';
+import { basicAuth, LAUNCH_QUEUE, type OpsApp, startOpsApp } from '../ops/ops-app';
+import { FakeKubernetesServer } from '../support/fake-kubernetes';
+import { TestRedis } from '../support/redis-server';
+import { COMPONENT, countRuns, leakedSecrets, rawRequest, ScratchDir, waitUntilFinal, writeRadixConfig } from './reliability-support';
+
+/**
+ * Security properties around the edges. Kubernetes RBAC (namespaced, minimal verbs) is checked in
+ * test/deploy; Bull Board's reads in test/ops/bull-board.e2e-spec.ts. Here: Bull Board's actions,
+ * user text that must never reach labels or selectors, and payloads and variables that stay out of
+ * logs and leave Redis at launch.
+ */
+
+/** Label values as Kubernetes accepts them. */
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const HOSTILE = ['a,b=c', 'x!=y', 'env in (prod, dev)', 'job name with spaces', '!', 'k=v,radix-job-scheduler/component=other', '="\'\\'];
+
+describe('security', () => {
+  describe('Bull Board actions', () => {
+    let redis: TestRedis;
+    let ops: OpsApp;
+    let readOnly: OpsApp;
+    let jobName: string;
+
+    /** Every route of Bull Board's API that changes a queue or a job. */
+    const actions = (job: string): [string, string][] => [
+      ['PUT', '/api/queues/pause'],
+      ['PUT', '/api/queues/resume'],
+      ['POST', `/api/queues/${LAUNCH_QUEUE}/add`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/retry/failed`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/promote`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/clean/waiting`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/pause`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/concurrency`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/rate-limit`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/empty`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/obliterate`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/${job}/retry`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/${job}/clean`],
+      ['PUT', `/api/queues/${LAUNCH_QUEUE}/${job}/promote`],
+      ['PATCH', `/api/queues/${LAUNCH_QUEUE}/${job}/update-data`],
+      ['PATCH', `/api/queues/${LAUNCH_QUEUE}/${job}/delay`],
+      ['PATCH', `/api/queues/${LAUNCH_QUEUE}/${job}/priority`],
+      ['POST', '/api/metrics/history/purge'],
+    ];
+
+    const send = (app: OpsApp, method: string, path: string, authorization?: string) =>
+      fetch(`${app.url}/admin/queues${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ name: 'launch', data: { jobName: 'injected' }, concurrency: 1, max: 1, duration: 1000, delay: 1, priority: 1 }),
+      });
+
+    /** The queued launch work is still there, untouched, and the queue runs. */
+    async function expectQueueUntouched(app: OpsApp) {
+      const response = await fetch(`${app.url}/admin/queues/api/queues?activeQueue=${LAUNCH_QUEUE}&status=waiting&page=1&jobsPerPage=50`, {
+        headers: { authorization: basicAuth('operator', 'right') },
+      });
+      const body = (await response.json()) as { queues: { name: string; isPaused: boolean; jobs: { id: string }[] }[] };
+      const queue = body.queues.find((q) => q.name === LAUNCH_QUEUE)!;
+      expect(queue.isPaused).toBe(false);
+      expect(queue.jobs.map((j) => j.id)).toEqual([jobName]);
+    }
+
+    beforeAll(async () => {
+      redis = await TestRedis.start();
+      ops = await startOpsApp(redis.url, { BULL_BOARD_USER: 'operator', BULL_BOARD_PASSWORD: 'right' });
+      readOnly = await startOpsApp(redis.url);
+      const { jobs } = await ops.app.get(JobAcceptor).acceptJob({ payload: 'queued' });
+      jobName = jobs[0].name;
+    });
+
+    afterAll(async () => {
+      await Promise.all([ops?.close(), readOnly?.close()]);
+      await redis?.stop();
+    });
+
+    it('refuses every action without the right credentials', async () => {
+      for (const [method, path] of actions(jobName)) {
+        for (const authorization of [undefined, basicAuth('operator', 'wrong'), basicAuth('', ''), 'Basic', `Bearer ${jobName}`]) {
+          const response = await send(ops, method, path, authorization);
+          expect({ method, path, authorization, status: response.status }).toEqual({ method, path, authorization, status: 401 });
+        }
+        await expectQueueUntouched(ops);
+      }
+    });
+
+    it('refuses every action when no credentials are configured (read-only board)', async () => {
+      const accepted: string[] = [];
+      for (const [method, path] of actions(jobName)) {
+        const response = await send(readOnly, method, path);
+        if (response.status < 400 || response.status >= 500) accepted.push(`${method} ${path}: ${response.status}`);
+        // Whatever the answer, nothing changed.
+        await expectQueueUntouched(ops);
+      }
+      // Bull Board answers its pause-all and resume-all with 200 but skips read-only queues.
+      expect(accepted).toEqual(['PUT /api/queues/pause: 200', 'PUT /api/queues/resume: 200']);
+    });
+  });
+
+  describe('user text in Kubernetes objects, logs and Redis', () => {
+    // Made in beforeAll: jest skips the hooks of a block whose tests are all filtered out.
+    let scratch: ScratchDir;
+    let runsFile: string;
+    const secret = `sec-${Date.now().toString(36)}`;
+    const logs = new LogCapture();
+    let redis: TestRedis;
+    let client: Redis;
+    let fake: FakeKubernetesServer;
+    let app: NestFastifyApplication;
+    let url: string;
+
+    beforeAll(async () => {
+      scratch = new ScratchDir('rjs-security-');
+      runsFile = join(scratch.path, 'runs');
+      redis = await TestRedis.start();
+      client = redis.client();
+      fake = await FakeKubernetesServer.start({ workDir: scratch.path, terminationGraceMs: 500 });
+      const config = loadConfig({
+        RADIX_CONFIG: writeRadixConfig(scratch.path, runsFile),
+        JOB_COMPONENT: COMPONENT,
+        REDIS_URL: redis.url,
+        ROLES: 'api,worker,watcher',
+        JOB_RUNTIME: 'kubernetes',
+        KUBERNETES_NAMESPACE: 'jobs',
+        LOG_LEVEL: 'trace',
+        LOG_FORMAT: 'json',
+      });
+      const logger = createLogger(config, logs);
+      const runtime = new KubernetesJobRuntime({
+        component: COMPONENT,
+        kubeConfig: fake.kubeConfig('jobs'),
+        namespace: 'jobs',
+        watchBackoff: { initialMs: 50, maxMs: 500 },
+        logger: logger.child({ runtime: 'kubernetes' }),
+      });
+      app = await createScheduler(config, { runtime, logger });
+      await app.listen(0, '127.0.0.1');
+      const redisClient = app.get<Redis>(REDIS);
+      if (redisClient.status !== 'ready') await once(redisClient, 'ready');
+      const address = app.getHttpServer().address();
+      if (!address || typeof address === 'string') throw new Error('no TCP address');
+      url = `http://127.0.0.1:${address.port}`;
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await fake?.stop();
+      client?.disconnect();
+      await redis?.stop();
+      scratch?.remove();
+    });
+
+    it('echoes jobId and batchId as given, never puts them in labels or selectors, and keeps payloads and variables out of logs', async () => {
+      const finished = scratch.testStarted();
+      const batchId = HOSTILE.join(' ');
+      const answer = await rawRequest(
+        url,
+        'POST',
+        '/api/v1/batches',
+        JSON.stringify({
+          batchId,
+          defaultRadixJobComponentConfig: { variables: { API_TOKEN: `variable-${secret}` } },
+          jobScheduleDescriptions: HOSTILE.map((jobId) => ({ jobId, payload: `payload-${secret}` })),
+        }),
+      );
+      expect(answer.status).toBe(200);
+      const batch = answer.json as { name: string; batchId: string; jobStatuses: { name: string; jobId: string }[] };
+      expect(batch.batchId).toBe(batchId);
+      expect(batch.jobStatuses.map((j) => j.jobId)).toEqual(HOSTILE);
+      const names = batch.jobStatuses.map((j) => j.name);
+      const records = await waitUntilFinal(client, names, 60_000);
+      expect(records.map((r) => r.status)).toEqual(HOSTILE.map(() => 'Succeeded'));
+      expect([...countRuns(runsFile).keys()].sort()).toEqual([...names].sort());
+
+      // Echoed exactly by the API.
+      for (const [i, name] of names.entries()) {
+        const view = await rawRequest(url, 'GET', `/api/v1/jobs/${name}`);
+        expect((view.json as { jobId: string }).jobId).toBe(HOSTILE[i]);
+      }
+      expect(((await rawRequest(url, 'GET', `/api/v1/batches/${batch.name}`)).json as { batchId: string }).batchId).toBe(batchId);
+
+      // Labels are built from generated names only: valid values, no caller text.
+      const objects = [...fake.list('jobs', 'jobs'), ...fake.list('pods', 'jobs'), ...fake.list('secrets', 'jobs')];
+      expect(objects.length).toBeGreaterThanOrEqual(3 * HOSTILE.length);
+      for (const object of objects) {
+        for (const value of Object.values(object.metadata.labels ?? {})) {
+          expect(value).toMatch(LABEL_VALUE);
+          expect(value.length).toBeLessThanOrEqual(63);
+          for (const text of HOSTILE) expect(value).not.toContain(text);
+        }
+      }
+      // The caller's jobId travels as an annotation, which is free text.
+      for (const [i, name] of names.entries()) {
+        expect(fake.get('jobs', 'jobs', name)?.metadata.annotations?.[AnnotationKey.jobId]).toBe(HOSTILE[i]);
+      }
+      // The selector the runtime lists and watches with depends on the component only.
+      expect(componentSelector(COMPONENT)).toBe('radix-job-scheduler/managed-by=radix-job-scheduler,radix-job-scheduler/component=compute');
+
+      // The payload went from Redis to the runtime's Secret: no copy left in Redis, none in the Job.
+      expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+      const redisDump = JSON.stringify(await Promise.all((await client.keys('*')).map(async (key) => [key, await client.dump(key)])));
+      expect(redisDump).not.toContain(`payload-${secret}`);
+      for (const name of names) expect(JSON.stringify(fake.get('jobs', 'jobs', name))).not.toContain(`payload-${secret}`);
+
+      // Nothing the caller sent as payload or variable value appears in the service's logs.
+      const log = logs.lines.map((line) => JSON.stringify(line)).join('\n');
+      expect(logs.lines.length).toBeGreaterThan(10);
+      expect(leakedSecrets(log, [`payload-${secret}`, `variable-${secret}`])).toEqual([]);
+      finished();
+    });
+  });
+});
