@@ -1,21 +1,10 @@
 import Redis from 'ioredis';
-import { type BatchRecord, type JobRecord, JobStatus, type NewBatch, type ResolvedJob } from '@rjs/core';
+import { JobStatus } from '@rjs/core';
 import { RedisKeys, RedisStatusStore } from '@rjs/store';
 import { TestRedis } from '../support/redis-server';
+import { COMPONENT, newBatch as newStoreBatch } from './store-fixtures';
 
-const COMPONENT = 'compute';
-
-function newBatch(batchName: string, jobCount: number): NewBatch {
-  const created = '2026-01-01T00:00:00Z';
-  const jobs = Array.from({ length: jobCount }, (_, i) => {
-    const name = `${batchName}-job${i}`;
-    const record: JobRecord = { name, batchName, batchType: 'batch', created, updated: created, status: JobStatus.Waiting, failed: 0, podStatuses: [] };
-    const spec = { name, batchName, batchType: 'batch', component: COMPONENT, timeLimitSeconds: 10, backoffLimit: 0, resources: {}, variables: {}, hasPayload: true } as ResolvedJob;
-    return { record, spec, payload: `{"i": ${i}}` };
-  });
-  const batch: BatchRecord = { name: batchName, batchType: 'batch', created, jobNames: jobs.map((j) => j.record.name) };
-  return { batch, jobs };
-}
+const newBatch = (batchName: string, jobCount: number) => newStoreBatch(batchName, jobCount, { payload: (i) => `{"i": ${i}}` });
 
 /** What the benchmarks (bench/) found at scale: big batches, big reads, scripts Redis forgot. */
 describe('RedisStatusStore at scale', () => {

@@ -1,20 +1,12 @@
 import Redis from 'ioredis';
-import { type BatchRecord, type JobRecord, JobStatus, type NewBatch, type ResolvedJob } from '@rjs/core';
+import { JobStatus } from '@rjs/core';
 import { RedisKeys, RedisStatusStore } from '@rjs/store';
 import { TestRedis } from '../support/redis-server';
+import { COMPONENT, newBatch as newStoreBatch } from './store-fixtures';
 
-const COMPONENT = 'compute';
-
-function newBatch(batchName: string, jobCount: number, type: 'job' | 'batch' = 'batch', created = '2026-01-01T00:00:00Z'): NewBatch {
-  const jobs = Array.from({ length: jobCount }, (_, i) => {
-    const name = `${batchName}-job${i}`;
-    const record: JobRecord = { name, batchName, batchType: type, created, updated: created, status: JobStatus.Waiting, failed: 0, podStatuses: [] };
-    const spec = { name, batchName, batchType: type, component: COMPONENT, timeLimitSeconds: 10, backoffLimit: 0, resources: {}, variables: {}, hasPayload: i === 0 } as ResolvedJob;
-    return { record, spec, payload: i === 0 ? `payload of ${name}` : undefined };
-  });
-  const batch: BatchRecord = { name: batchName, batchType: type, created, jobNames: jobs.map((j) => j.record.name) };
-  return { batch, jobs };
-}
+/** Job 0 of each batch carries a payload; the others none. */
+const newBatch = (batchName: string, jobCount: number, type: 'job' | 'batch' = 'batch', created?: string) =>
+  newStoreBatch(batchName, jobCount, { type, created, payload: (i, name) => (i === 0 ? `payload of ${name}` : undefined) });
 
 describe('RedisStatusStore', () => {
   let server: TestRedis;

@@ -1,0 +1,24 @@
+import { type BatchRecord, type JobRecord, JobStatus, type NewBatch, type ResolvedJob } from '@rjs/core';
+
+export const COMPONENT = 'compute';
+
+export interface NewBatchOptions {
+  type?: 'job' | 'batch';
+  created?: string;
+  /** The payload of job `i`, or undefined for none. */
+  payload?: (i: number, jobName: string) => string | undefined;
+}
+
+/** A batch of Waiting jobs named `<batchName>-job<i>`, as the acceptor would record it. */
+export function newBatch(batchName: string, jobCount: number, options: NewBatchOptions = {}): NewBatch {
+  const { type = 'batch', created = '2026-01-01T00:00:00Z', payload = () => undefined } = options;
+  const jobs = Array.from({ length: jobCount }, (_, i) => {
+    const name = `${batchName}-job${i}`;
+    const jobPayload = payload(i, name);
+    const record: JobRecord = { name, batchName, batchType: type, created, updated: created, status: JobStatus.Waiting, failed: 0, podStatuses: [] };
+    const spec = { name, batchName, batchType: type, component: COMPONENT, timeLimitSeconds: 10, backoffLimit: 0, resources: {}, variables: {}, hasPayload: jobPayload !== undefined } as ResolvedJob;
+    return { record, spec, payload: jobPayload };
+  });
+  const batch: BatchRecord = { name: batchName, batchType: type, created, jobNames: jobs.map((j) => j.record.name) };
+  return { batch, jobs };
+}
