@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { REDIS } from '../../apps/scheduler/src/tokens';
+import { REDIS } from '@rjs/platform';
 import { BENCH_RADIX_CONFIG } from '../support/paths';
 import { runService } from '../support/service-main';
 

@@ -8,8 +8,8 @@ import { type AppConfig, loadConfig } from '@rjs/config';
 import type { BatchStatusView, JobStatusView, StatusStore } from '@rjs/core';
 import { controlQueueName, launchQueueName } from '@rjs/queue';
 import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { createLogger } from '../../apps/scheduler/src/logging';
-import { REDIS, STATUS_STORE } from '../../apps/scheduler/src/tokens';
+import { createLogger } from '@rjs/platform';
+import { REDIS, STATUS_STORE } from '@rjs/platform';
 import { unusedRuntime } from '../support/unused-runtime';
 
 export const RADIX_CONFIG = join(__dirname, '../fixtures/api-radixconfig.yaml');

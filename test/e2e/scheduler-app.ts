@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { type AppConfig, loadConfig } from '@rjs/config';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { REDIS } from '../../apps/scheduler/src/tokens';
+import { REDIS } from '@rjs/platform';
 import { eventually } from '../runtime-contract/collecting-sink';
 import { quietLogger } from '../worker/worker-app';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { JobAcceptor } from '@rjs/core';
 import type { BullMqWorkQueue } from '@rjs/queue';
-import { WORK_QUEUE } from '../../apps/scheduler/src/tokens';
+import { WORK_QUEUE } from '@rjs/platform';
 import { CHROMIUM_ARGS, ensureChromium } from '../support/chromium';
 import { TestRedis } from '../support/redis-server';
 import { CONTROL_QUEUE, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';

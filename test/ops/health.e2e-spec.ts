@@ -1,4 +1,4 @@
-import { Readiness } from '../../apps/scheduler/src/ops';
+import { Readiness } from '@rjs/platform';
 import { TestRedis } from '../support/redis-server';
 import { eventually, type OpsApp, startOpsApp } from './ops-app';
 

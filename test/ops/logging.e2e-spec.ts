@@ -1,4 +1,4 @@
-import { createLogger, PinoNestLogger } from '../../apps/scheduler/src/logging';
+import { createLogger, PinoNestLogger } from '@rjs/platform';
 import { TestRedis } from '../support/redis-server';
 import { basicAuth, eventually, LAUNCH_QUEUE, LogCapture, type OpsApp, startOpsApp } from './ops-app';
 

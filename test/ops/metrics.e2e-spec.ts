@@ -1,7 +1,7 @@
 import { JobAcceptor, JobStatus, type StatusStore } from '@rjs/core';
 import type { BullMqWorkQueue } from '@rjs/queue';
-import { Metrics } from '../../apps/scheduler/src/ops';
-import { STATUS_STORE, WORK_QUEUE } from '../../apps/scheduler/src/tokens';
+import { Metrics } from '@rjs/platform';
+import { STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
 import { TestRedis } from '../support/redis-server';
 import { CONTROL_QUEUE, eventually, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
 

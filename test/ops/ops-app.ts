@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@rjs/config';
 import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { createLogger } from '../../apps/scheduler/src/logging';
+import { createLogger } from '@rjs/platform';
 import { unusedRuntime } from '../support/unused-runtime';
 
 export const RADIX_CONFIG = join(__dirname, '../../radixconfig.yaml');

@@ -1,8 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyBodyParser } from 'fastify';
 import type { AppConfig } from '@rjs/config';
-import { LOGGER } from '../../scheduler/src/tokens';
-import type { Logger } from '../../scheduler/src/logging';
+import { LOGGER } from '@rjs/platform';
+import type { Logger } from '@rjs/platform';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { setupOpenApi } from './openapi';
 

@@ -5,7 +5,7 @@ import { WatcherModule } from '../../worker/src/watcher.module';
 import { WorkerModule } from '../../worker/src/worker.module';
 import type { WorkerOptions } from '../../worker/src/worker-options';
 import { InfrastructureModule, type InfrastructureOverrides } from './infrastructure.module';
-import type { Logger } from './logging';
+import type { Logger } from '@rjs/platform';
 import { OpsModule } from './ops';
 
 /** One process, the roles that ROLES names: api, worker, watcher. */

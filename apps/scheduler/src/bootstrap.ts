@@ -7,7 +7,7 @@ import { configureHttp } from '../../api/src/configure-http';
 import type { WorkerOptions } from '../../worker/src/worker-options';
 import { AppModule } from './app.module';
 import type { InfrastructureOverrides } from './infrastructure.module';
-import { createLogger, type Logger, PinoNestLogger } from './logging';
+import { createLogger, type Logger, PinoNestLogger } from '@rjs/platform';
 
 export interface SchedulerOptions extends InfrastructureOverrides {
   logger?: Logger;

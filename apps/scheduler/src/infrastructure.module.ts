@@ -20,10 +20,10 @@ import {
 } from '@rjs/core';
 import { BullMqWorkQueue } from '@rjs/queue';
 import { RedisStatusStore } from '@rjs/store';
-import type { Logger } from './logging';
-import { Metrics } from './ops/metrics';
+import type { Logger } from '@rjs/platform';
+import { Metrics } from '@rjs/platform';
 import { createRuntime } from './runtime.factory';
-import { APP_CONFIG, CLOCK, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from './tokens';
+import { APP_CONFIG, CLOCK, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
 
 export interface InfrastructureOverrides {
   /** Tests pass a runtime of their own (e.g. the Kubernetes adapter against the fake API server). */

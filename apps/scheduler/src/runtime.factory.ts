@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AppConfig } from '@rjs/config';
 import type { JobRuntime } from '@rjs/core';
 import type * as RuntimeAdapters from '@rjs/runtime';
-import type { Logger } from './logging';
+import type { Logger } from '@rjs/platform';
 
 /**
  * The runtime adapters, loaded on first use rather than at start: @rjs/runtime brings the

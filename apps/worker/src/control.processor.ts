@@ -3,7 +3,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { JobController, PermanentLaunchError } from '@rjs/core';
 import type { ControlWork } from '@rjs/queue';
-import { LOGGER } from '../../scheduler/src/tokens';
+import { LOGGER } from '@rjs/platform';
 
 /**
  * Stop and remove work for jobs that reached a runtime: one call into JobController. Errors that may

@@ -3,8 +3,8 @@ import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Logger } from 'pino';
 import { type Clock, type JobRuntime, JobLauncher, type LaunchOutcome, ObservationRecorder, rfc3339, type StatusStore } from '@rjs/core';
 import type { LaunchWork } from '@rjs/queue';
-import { Metrics } from '../../scheduler/src/ops/metrics';
-import { CLOCK, JOB_RUNTIME, LOGGER, STATUS_STORE } from '../../scheduler/src/tokens';
+import { Metrics } from '@rjs/platform';
+import { CLOCK, JOB_RUNTIME, LOGGER, STATUS_STORE } from '@rjs/platform';
 
 /** A runtime that caps the jobs running at once (the local one): launches wait for a slot, in queue order. */
 interface SlotLimitedRuntime {

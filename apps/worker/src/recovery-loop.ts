@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Recovery } from '@rjs/core';
-import { LOGGER } from '../../scheduler/src/tokens';
+import { LOGGER } from '@rjs/platform';
 import { PeriodicTask } from './periodic-task';
 import { WORKER_OPTIONS, type WorkerOptions } from './worker-options';
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { type JobRuntime, ObservationRecorder, VanishedJobReconciler } from '@rjs/core';
-import { Readiness } from '../../scheduler/src/ops/readiness';
-import { JOB_RUNTIME, LOGGER } from '../../scheduler/src/tokens';
+import { Readiness } from '@rjs/platform';
+import { JOB_RUNTIME, LOGGER } from '@rjs/platform';
 import { PeriodicTask } from './periodic-task';
 import { WORKER_OPTIONS, type WorkerOptions } from './worker-options';
 

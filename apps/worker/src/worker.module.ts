@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, type DynamicModule, Inject, Module, typ
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { JobRuntime } from '@rjs/core';
-import { JOB_RUNTIME, LOGGER, REDIS } from '../../scheduler/src/tokens';
+import { JOB_RUNTIME, LOGGER, REDIS } from '@rjs/platform';
 import { ControlProcessor } from './control.processor';
 import { LaunchProcessor } from './launch.processor';
 import { QueueWorkers } from './queue-workers';

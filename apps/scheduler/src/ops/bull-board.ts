@@ -5,7 +5,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '@rjs/config';
-import { REDACTED } from '../logging';
+import { REDACTED } from '@rjs/platform';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 

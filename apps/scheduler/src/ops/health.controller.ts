@@ -3,8 +3,8 @@ import { HealthCheckService, HealthIndicatorService, type HealthIndicatorFunctio
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
-import { REDIS } from '../tokens';
-import { Readiness } from './readiness';
+import { REDIS } from '@rjs/platform';
+import { Readiness } from '@rjs/platform';
 
 /** A check that hangs counts as failed: a probe must answer well within the kubelet's timeout. */
 const CHECK_TIMEOUT_MS = 2000;

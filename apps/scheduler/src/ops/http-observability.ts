@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from '../logging';
-import type { Metrics } from './metrics';
+import type { Logger } from '@rjs/platform';
+import type { Metrics } from '@rjs/platform';
 
 /** Probes and scrapes arrive every few seconds; their access log lines are debug so they do not drown the rest. */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);

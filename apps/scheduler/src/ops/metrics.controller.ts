@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Metrics } from './metrics';
+import { Metrics } from '@rjs/platform';
 
 /** Prometheus scrape endpoint. */
 @ApiExcludeController()

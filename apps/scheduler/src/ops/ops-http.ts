@@ -3,11 +3,11 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '@rjs/config';
 import type { BullMqWorkQueue } from '@rjs/queue';
-import type { Logger } from '../logging';
-import { APP_CONFIG, LOGGER, WORK_QUEUE } from '../tokens';
+import type { Logger } from '@rjs/platform';
+import { APP_CONFIG, LOGGER, WORK_QUEUE } from '@rjs/platform';
 import { bullBoardOptions, mountBullBoard } from './bull-board';
 import { observeHttp } from './http-observability';
-import { Metrics } from './metrics';
+import { Metrics } from '@rjs/platform';
 
 /** Installs the Fastify-level parts: request hooks first, so that Bull Board's routes inherit them. */
 @Injectable()

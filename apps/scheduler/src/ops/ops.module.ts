@@ -1,10 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
-import { Metrics } from './metrics';
+import { Metrics } from '@rjs/platform';
 import { MetricsController } from './metrics.controller';
 import { OpsHttp } from './ops-http';
-import { Readiness } from './readiness';
+import { Readiness } from '@rjs/platform';
 
 /**
  * Operating the service, in every role: /healthz, /readyz, /metrics, Bull Board at /admin/queues

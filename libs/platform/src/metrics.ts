@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StatusStore } from '@rjs/core';
 import type { BullMqWorkQueue } from '@rjs/queue';
-import type { Logger } from '../logging';
-import { LOGGER, STATUS_STORE, WORK_QUEUE } from '../tokens';
+import type { Logger } from './logging';
+import { LOGGER, STATUS_STORE, WORK_QUEUE } from './tokens';
 
 /** The BullMQ states /metrics reports a depth for. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
