@@ -22,7 +22,7 @@ function* typescriptFiles(dir) {
   }
 }
 
-/** `@rjs/core` becomes a path relative to the compiled file, as tsc-alias does for the production build. */
+/** `@rjs/core` becomes a path relative to the compiled file, as the Nest CLI does for the production build (nest build). */
 function rewriteAliases(code, file) {
   return code.replace(/require\(["'](@rjs\/[a-z]+)["']\)/g, (whole, alias) => {
     if (!ALIASES[alias]) return whole;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AppConfig } from '@rjs/config';
 import type { JobRuntime } from '@rjs/core';
-import type * as RuntimeAdapters from '@rjs/runtime';
+import type * as RuntimeAdapters from './runtime-adapters';
 import type { Logger } from '@rjs/platform';
 
 /**
@@ -10,7 +10,7 @@ import type { Logger } from '@rjs/platform';
  * api alone, which never reaches a runtime, should not carry.
  */
 function adapters(): typeof RuntimeAdapters {
-  return require('@rjs/runtime') as typeof RuntimeAdapters;
+  return require('./runtime-adapters') as typeof RuntimeAdapters;
 }
 
 /** What a process with the role api alone gets: it records and queues jobs, and never runs one. */
