@@ -22,7 +22,7 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
   moduleNameMapper: {
-    '^@rjs/(core|config|store|queue|runtime|platform)$': '<rootDir>/libs/$1/src',
+    '^@rjs/(core|config|contracts|store|queue|runtime|platform)$': '<rootDir>/libs/$1/src',
   },
   testTimeout: 60000,
 };

@@ -12,7 +12,7 @@ const swc = require('@swc/core');
 const root = join(__dirname, '..');
 const out = join(root, '.tmp', 'bench-build');
 const SOURCES = ['apps', 'libs', 'test/support', 'bench'];
-const ALIASES = { '@rjs/core': 'libs/core/src', '@rjs/config': 'libs/config/src', '@rjs/store': 'libs/store/src', '@rjs/queue': 'libs/queue/src', '@rjs/runtime': 'libs/runtime/src', '@rjs/platform': 'libs/platform/src' };
+const ALIASES = { '@rjs/core': 'libs/core/src', '@rjs/config': 'libs/config/src', '@rjs/contracts': 'libs/contracts/src', '@rjs/store': 'libs/store/src', '@rjs/queue': 'libs/queue/src', '@rjs/runtime': 'libs/runtime/src', '@rjs/platform': 'libs/platform/src' };
 
 function* typescriptFiles(dir) {
   for (const entry of readdirSync(dir)) {

@@ -21,6 +21,8 @@ describe('import boundaries (README, "How the code is laid out")', () => {
     ['apps/worker/src/x.ts', "export { ApiModule } from '../../api/src/api.module';", 'an app never imports another app'],
     ['apps/api/src/x.ts', "const worker = require('../../worker/src/worker.module');", 'an app never imports another app'],
     ['apps/api/src/x.ts', "const later = () => import('../../worker/src/worker.module');", 'an app never imports another app'],
+    ['libs/contracts/src/x.ts', "import { RedisStatusStore } from '@rjs/store';", 'libs/contracts builds on libs/core alone'],
+    ['libs/contracts/src/x.ts', "import { loadConfig } from '@rjs/config';", 'libs/contracts builds on libs/core alone'],
   ])('rejects %s importing `%s`', (file, source, reason) => {
     const violations = checkFile(root, at(file), source);
     expect(violations.map((violation) => violation.reason)).toContainEqual(expect.stringContaining(reason));
@@ -29,6 +31,8 @@ describe('import boundaries (README, "How the code is laid out")', () => {
   it.each([
     ['libs/core/src/x.ts', "import { randomUUID } from 'node:crypto'; import { jobStatus } from './job-status';"],
     ['libs/config/src/x.ts', "import { parse } from 'yaml'; import { JobSpec } from '@rjs/core';"],
+    ['libs/config/src/x.ts', "import { RadixJobComponentConfigDto } from '@rjs/contracts';"],
+    ['libs/contracts/src/x.ts', "import { ValidateBy } from 'class-validator'; import { ApiProperty } from '@nestjs/swagger'; import { isQuantity } from '@rjs/core';"],
     ['apps/worker/src/x.ts', "import { Readiness } from '@rjs/platform'; import { Worker } from 'bullmq';"],
     ['apps/scheduler/src/x.ts', "import { ApiModule } from '../../api/src/api.module'; import { WorkerModule } from '../../worker/src/worker.module';"],
   ])('allows %s importing `%s`', (file, source) => {

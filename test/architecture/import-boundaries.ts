@@ -43,6 +43,12 @@ export const BOUNDARY_RULES: BoundaryRule[] = [
     forbids: (_importer, target) => (target.kind === 'part' && isApp(target.part) ? 'a library never imports an app' : undefined),
   },
   {
+    // Shared by the api app and libs/config: the vocabulary and its rules, nothing that does I/O.
+    from: (part) => part === 'libs/contracts',
+    forbids: (_importer, target) =>
+      target.kind === 'part' && target.part !== 'libs/contracts' && target.part !== 'libs/core' ? 'libs/contracts builds on libs/core alone' : undefined,
+  },
+  {
     from: (part) => part === 'apps/api',
     forbids: (_importer, target) =>
       (target.kind === 'part' && target.part === 'libs/runtime') || (target.kind === 'package' && target.name.startsWith('@kubernetes/'))

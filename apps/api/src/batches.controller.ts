@@ -10,8 +10,8 @@ import {
   JobStopper,
   toBatchView,
 } from '@rjs/core';
+import { BatchScheduleDescriptionDto } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
-import { BatchScheduleDescriptionDto } from './dto/schedule-requests.dto';
 import { BatchStatusDto, JobStatusDto, StatusDto } from './dto/status-responses.dto';
 import { RequestBodyPipe } from './request-body.pipe';
 import { success, type SuccessBody } from './success-status';

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { JobAcceptor, type JobScheduleDescription, JobQueries, JobRemover, type JobStatusView, JobStopper, toJobView } from '@rjs/core';
+import { JobScheduleDescriptionDto } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
-import { JobScheduleDescriptionDto } from './dto/schedule-requests.dto';
 import { JobStatusDto, StatusDto } from './dto/status-responses.dto';
 import { RequestBodyPipe } from './request-body.pipe';
 import { success, type SuccessBody } from './success-status';

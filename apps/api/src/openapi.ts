@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@rjs/config';
-import { BatchScheduleDescriptionDto, JobScheduleDescriptionDto, RadixJobComponentConfigDto } from './dto/schedule-requests.dto';
+import { BatchScheduleDescriptionDto, JobScheduleDescriptionDto, RadixJobComponentConfigDto } from '@rjs/contracts';
 import { BatchStatusDto, JobStatusDto, PodStatusDto, StatusDto } from './dto/status-responses.dto';
 
 export const SWAGGER_UI_PATH = 'swagger';

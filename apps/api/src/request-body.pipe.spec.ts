@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '@rjs/core';
-import { BatchScheduleDescriptionDto, JobScheduleDescriptionDto } from './dto/schedule-requests.dto';
+import { BatchScheduleDescriptionDto, JobScheduleDescriptionDto } from '@rjs/contracts';
 import { RequestBodyPipe } from './request-body.pipe';
 
 const jobPipe = new RequestBodyPipe({ dto: JobScheduleDescriptionDto, whenEmpty: {} });

@@ -1,9 +1,6 @@
 import type { PipeTransform } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { typeOf, validateContract } from '@rjs/contracts';
 import { InvalidRequestError } from '@rjs/core';
-import { typeOf } from './dto/rules';
-import { toFieldProblems } from './validation-problems';
 
 /**
  * The deepest a body may nest objects and arrays. A valid request needs 8 levels (batch, items,
@@ -37,16 +34,9 @@ export class RequestBodyPipe<T> implements PipeTransform<unknown, T> {
     if (tooDeep !== undefined) {
       throw new InvalidRequestError([{ path: tooDeep, message: `is nested too deeply: at most ${MAX_BODY_DEPTH} levels of objects and arrays are accepted` }]);
     }
-    const instance = plainToInstance(this.options.dto, body);
-    // One rule per field; stopAtFirstError keeps a nested object that is no object from being reported twice.
-    const errors = validateSync(instance, {
-      whitelist: true,
-      forbidUnknownValues: true,
-      stopAtFirstError: true,
-      validationError: { target: true, value: false },
-    });
-    if (errors.length) throw new InvalidRequestError(toFieldProblems(errors));
-    return withoutUnset(instance) as T;
+    const { value, problems } = validateContract<T>(this.options.dto, body);
+    if (problems.length) throw new InvalidRequestError(problems);
+    return value as T;
   }
 }
 
@@ -65,15 +55,4 @@ function pathNestedTooDeeply(body: object): string | undefined {
     }
   }
   return undefined;
-}
-
-/** A plain copy without undefined or null fields (DTO class fields exist even when not sent). */
-function withoutUnset(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutUnset);
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) {
-    if (field !== undefined && field !== null) out[key] = withoutUnset(field);
-  }
-  return out;
 }

@@ -1,90 +1,124 @@
 import { parse } from 'yaml';
-import type { JobComponent, JobOptions } from '@rjs/core';
+import { RadixJobComponentConfigDto, typeOf, validateContract } from '@rjs/contracts';
+import { checkResources, type FieldProblem, type JobComponent, type JobOptions } from '@rjs/core';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** YAML has no "unset": an empty value (`payload:`) is null, which counts as not set, as in a request. */
+const isUnset = (v: unknown) => v === undefined || v === null;
 
-/** Reads the job options a radixconfig.yaml job entry (or its environmentConfig) may set. */
-function readOptions(source: Obj, path: string, problems: string[]): JobOptions {
-  const options: JobOptions = {};
-  const str = (key: keyof JobOptions & string) => {
-    if (source[key] === undefined) return;
-    if (typeof source[key] !== 'string') problems.push(`${path}.${key} must be a string`);
-    else (options as Obj)[key] = source[key];
-  };
-  const int = (key: 'timeLimitSeconds' | 'backoffLimit', min: number) => {
-    const v = source[key];
-    if (v === undefined) return;
-    if (!Number.isInteger(v) || (v as number) < min) problems.push(`${path}.${key} must be an integer >= ${min}`);
-    else options[key] = v as number;
-  };
-  const strings = (key: 'command' | 'args') => {
-    const v = source[key];
-    if (v === undefined) return;
-    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) problems.push(`${path}.${key} must be a list of strings`);
-    else options[key] = v as string[];
-  };
-  const stringMap = (value: unknown, at: string): Record<string, string> | undefined => {
-    if (value === undefined || value === null) return undefined;
-    if (!isObj(value)) {
-      problems.push(`${at} must be a map`);
-      return undefined;
-    }
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
-  };
-  str('image');
-  str('imageTagName');
-  int('timeLimitSeconds', 1);
-  int('backoffLimit', 0);
-  strings('command');
-  strings('args');
-  const variables = stringMap(source.variables, `${path}.variables`);
-  if (variables) options.variables = variables;
-  if (source.resources !== undefined) {
-    if (!isObj(source.resources)) problems.push(`${path}.resources must be a map`);
-    else {
-      const limits = stringMap(source.resources.limits, `${path}.resources.limits`);
-      const requests = stringMap(source.resources.requests, `${path}.resources.requests`);
-      options.resources = { ...(limits && { limits }), ...(requests && { requests }) };
-    }
-  }
-  if (source.node !== undefined) {
-    if (!isObj(source.node)) problems.push(`${path}.node must be a map`);
-    else options.node = { ...(source.node.gpu !== undefined && { gpu: String(source.node.gpu) }), ...(source.node.gpuCount !== undefined && { gpuCount: String(source.node.gpuCount) }) };
-  }
-  if (source.runtime !== undefined) {
-    if (!isObj(source.runtime)) problems.push(`${path}.runtime must be a map`);
-    else options.runtime = source.runtime as JobOptions['runtime'];
-  }
-  if (source.failurePolicy !== undefined) {
-    if (!isObj(source.failurePolicy) || !Array.isArray(source.failurePolicy.rules)) problems.push(`${path}.failurePolicy must have a list of rules`);
-    else options.failurePolicy = source.failurePolicy as unknown as JobOptions['failurePolicy'];
-  }
-  return options;
+/** A job component's name is a host name in Radix (`http://<name>:<schedulerPort>`): a DNS label. */
+const COMPONENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The job options of a job entry or of one of its environmentConfig entries: the fields a request
+ * can also carry, checked by the request's own contract (RadixJobComponentConfig), so that a value
+ * the API would refuse in a request cannot come in through the file. Other fields are ignored here.
+ */
+function jobOptions(source: Obj, path: string, problems: FieldProblem[]): JobOptions {
+  const { value, problems: broken } = validateContract<JobOptions>(RadixJobComponentConfigDto, source, path);
+  problems.push(...broken);
+  return value ?? {};
 }
 
+/** An environmentConfig entry wins over the job entry; variables and resources merge key by key. */
 function mergeEnvironment(base: JobOptions, env: JobOptions): JobOptions {
-  return {
-    ...base,
-    ...env,
-    variables: { ...base.variables, ...env.variables },
-    resources: {
-      limits: { ...base.resources?.limits, ...env.resources?.limits },
-      requests: { ...base.resources?.requests, ...env.resources?.requests },
-    },
-  };
+  const merged: JobOptions = { ...base, ...env };
+  if (base.variables || env.variables) merged.variables = { ...base.variables, ...env.variables };
+  if (base.resources || env.resources) {
+    const limits = { ...base.resources?.limits, ...env.resources?.limits };
+    const requests = { ...base.resources?.requests, ...env.resources?.requests };
+    merged.resources = { ...(Object.keys(limits).length && { limits }), ...(Object.keys(requests).length && { requests }) };
+  }
+  return merged;
+}
+
+/** Fields only the file has: the name, the port the API listens on, and where a payload is mounted. */
+function componentFields(entry: Obj, path: string, problems: FieldProblem[]): { payloadPath?: string } {
+  if (typeof entry.name !== 'string' || !COMPONENT_NAME.test(entry.name)) {
+    const got = typeof entry.name === 'string' ? `"${entry.name}"` : typeOf(entry.name);
+    problems.push({ path: `${path}.name`, message: `must be a DNS label (lowercase letters, digits and -, not starting or ending with -), got ${got}` });
+  }
+  const port = entry.schedulerPort;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    problems.push({ path: `${path}.schedulerPort`, message: `must be a port number from 1 to 65535, got ${typeof port === 'number' ? port : typeOf(port)}` });
+  }
+  if (isUnset(entry.payload)) return {};
+  if (!isObj(entry.payload)) {
+    problems.push({ path: `${path}.payload`, message: `must be an object with a path, got ${typeOf(entry.payload)}` });
+    return {};
+  }
+  const payloadPath = entry.payload.path;
+  if (typeof payloadPath !== 'string' || !payloadPath.startsWith('/')) {
+    const got = typeof payloadPath === 'string' ? `"${payloadPath}"` : typeOf(payloadPath);
+    problems.push({ path: `${path}.payload.path`, message: `must be an absolute path (starting with /), got ${got}` });
+    return {};
+  }
+  return { payloadPath };
+}
+
+interface EnvironmentEntry {
+  at: string;
+  environment: string;
+  options: JobOptions;
+}
+
+/**
+ * Every environmentConfig entry is checked, not only the one RADIX_ENVIRONMENT picks: the file is
+ * valid or not, whichever environment a scheduler serves.
+ */
+function environmentEntries(entry: Obj, path: string, problems: FieldProblem[]): EnvironmentEntry[] {
+  const list = entry.environmentConfig;
+  if (isUnset(list)) return [];
+  if (!Array.isArray(list)) {
+    problems.push({ path: `${path}.environmentConfig`, message: `must be a list of environments, got ${typeOf(list)}` });
+    return [];
+  }
+  const entries: EnvironmentEntry[] = [];
+  list.forEach((item: unknown, index) => {
+    const at = `${path}.environmentConfig[${index}]`;
+    if (!isObj(item)) {
+      problems.push({ path: at, message: `must be an object, got ${typeOf(item)}` });
+      return;
+    }
+    const options = jobOptions(item, at, problems);
+    const environment = item.environment;
+    const first = entries.find((e) => e.environment === environment);
+    if (typeof environment !== 'string' || environment === '') {
+      problems.push({ path: `${at}.environment`, message: `must name an environment, got ${typeOf(environment)}` });
+    } else if (first) {
+      problems.push({ path: `${at}.environment`, message: `"${environment}" is already configured at ${first.at}` });
+    } else entries.push({ at, environment, options });
+  });
+  return entries;
+}
+
+/**
+ * Requests must not exceed limits in what a job inherits: the job entry's resources, and each
+ * environment's merged with them. A conflict of the entry alone is reported once, at the entry.
+ */
+function resourceConflicts(base: JobOptions, path: string, environments: EnvironmentEntry[]): FieldProblem[] {
+  const under = (at: string, found: FieldProblem[]) => found.map((p) => ({ path: `${at}.${p.path}`, message: p.message }));
+  const ofBase = checkResources(base.resources ?? {}, '');
+  const problems = under(path, ofBase);
+  for (const { at, options } of environments) {
+    if (!options.resources) continue;
+    const merged = checkResources(mergeEnvironment(base, options).resources ?? {}, '');
+    problems.push(...under(at, merged.filter((p) => !ofBase.some((b) => b.path === p.path))));
+  }
+  return problems;
 }
 
 /**
  * Picks the job component this scheduler serves from a radixconfig.yaml: the entry of spec.jobs
  * named `componentName`, or the first. `environment` applies that entry's environmentConfig.
+ * Returns the component, or every problem of the entry as `<path in the file>: <what is wrong>`.
  */
 export function parseJobComponent(
   yamlText: string,
   componentName: string | undefined,
   environment: string | undefined,
 ): { component?: JobComponent; problems: string[] } {
-  const problems: string[] = [];
   let doc: unknown;
   try {
     doc = parse(yamlText);
@@ -92,36 +126,23 @@ export function parseJobComponent(
     return { problems: [`not valid YAML: ${(error as Error).message}`] };
   }
   const jobs = isObj(doc) && isObj(doc.spec) ? doc.spec.jobs : undefined;
-  if (!Array.isArray(jobs) || jobs.length === 0) return { problems: ['spec.jobs must list at least one job component'] };
+  if (!Array.isArray(jobs) || jobs.length === 0) return { problems: ['spec.jobs: must list at least one job component'] };
   const index = componentName === undefined ? 0 : jobs.findIndex((j) => isObj(j) && j.name === componentName);
   if (index < 0) {
     const names = jobs.map((j) => (isObj(j) ? j.name : '?')).join(', ');
     return { problems: [`JOB_COMPONENT "${componentName}" is not in spec.jobs (found: ${names})`] };
   }
-  const entry = jobs[index];
+  const entry: unknown = jobs[index];
   const path = `spec.jobs[${index}]`;
-  if (!isObj(entry)) return { problems: [`${path} must be a map`] };
-  if (typeof entry.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(entry.name)) {
-    problems.push(`${path}.name must be a lowercase DNS label`);
-  }
-  const port = entry.schedulerPort;
-  if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
-    problems.push(`${path}.schedulerPort must be a port number (1-65535)`);
-  }
-  let payloadPath: string | undefined;
-  if (entry.payload !== undefined) {
-    if (!isObj(entry.payload) || typeof entry.payload.path !== 'string' || !entry.payload.path.startsWith('/')) {
-      problems.push(`${path}.payload.path must be an absolute path`);
-    } else payloadPath = entry.payload.path;
-  }
-  let options = readOptions(entry, path, problems);
-  if (environment !== undefined && Array.isArray(entry.environmentConfig)) {
-    const envIndex = entry.environmentConfig.findIndex((e) => isObj(e) && e.environment === environment);
-    if (envIndex >= 0) {
-      const envOptions = readOptions(entry.environmentConfig[envIndex] as Obj, `${path}.environmentConfig[${envIndex}]`, problems);
-      options = mergeEnvironment(options, envOptions);
-    }
-  }
-  if (problems.length) return { problems };
-  return { component: { ...options, name: entry.name as string, schedulerPort: port as number, payloadPath }, problems };
+  if (!isObj(entry)) return { problems: [`${path}: must be an object, got ${typeOf(entry)}`] };
+
+  const problems: FieldProblem[] = [];
+  const { payloadPath } = componentFields(entry, path, problems);
+  const base = jobOptions(entry, path, problems);
+  const environments = environmentEntries(entry, path, problems);
+  problems.push(...resourceConflicts(base, path, environments));
+  if (problems.length) return { problems: problems.map((p) => `${p.path}: ${p.message}`) };
+  const chosen = environments.find((e) => e.environment === environment);
+  const options = chosen ? mergeEnvironment(base, chosen.options) : base;
+  return { component: { ...options, name: entry.name as string, schedulerPort: entry.schedulerPort as number, payloadPath }, problems: [] };
 }

@@ -1,5 +1,5 @@
 import type { FieldProblem } from './errors';
-import { MAX_PAYLOAD_BYTES, type ResolvedJob } from './job-spec';
+import { MAX_PAYLOAD_BYTES, type ResolvedJob, type Resources } from './job-spec';
 import { parseQuantity } from './quantity';
 
 const join = (base: string, field: string) => (base ? `${base}.${field}` : field);
@@ -18,7 +18,17 @@ export function checkResolvedJob(job: ResolvedJob, payload: string | undefined, 
       problems.push({ path: join(path, 'payload'), message: `must be at most ${MAX_PAYLOAD_BYTES} bytes` });
     }
   }
-  const { limits = {}, requests = {} } = job.resources;
+  problems.push(...checkResources(job.resources, path));
+  return problems;
+}
+
+/**
+ * Resource values are quantities and requests do not exceed limits: for a merged job, and for the
+ * job component itself (libs/config), whose resources every job inherits.
+ */
+export function checkResources(resources: Resources, path: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const { limits = {}, requests = {} } = resources;
   for (const [kind, list] of [['limits', limits], ['requests', requests]] as const) {
     for (const [name, value] of Object.entries(list)) {
       if (parseQuantity(value) === undefined) {

@@ -1,6 +1,6 @@
 import type { ValidationError } from 'class-validator';
 import type { FieldProblem } from '@rjs/core';
-import { decodeRuleMessage } from './dto/rules';
+import { decodeRuleMessage } from './rules';
 
 /**
  * Flattens class-validator's nested ValidationError tree into field paths as the API reports them:

@@ -2,10 +2,10 @@ import { ValidateBy, type ValidationArguments, type ValidationOptions } from 'cl
 import { isQuantity } from '@rjs/core';
 
 /**
- * Field rules of the request DTOs. Each decorator checks one field completely and says what is
- * wrong in words. Messages name no field: the path is prepended when the ValidationError tree is
- * flattened (validation-problems.ts). A rule may report a part of its field (a map key, an array
- * item) through `at`, e.g. `{ at: '.cpu', message: 'must be a valid quantity' }`.
+ * Field rules of the DTOs (schedule-requests.dto.ts). Each decorator checks one field completely
+ * and says what is wrong in words. Messages name no field: the path is prepended when the
+ * ValidationError tree is flattened (validation-problems.ts). A rule may report a part of its field
+ * (a map key, an array item) through `at`, e.g. `{ at: '.cpu', message: 'must be a valid quantity' }`.
  */
 export interface PartProblem {
   /** Continues the field's path: `.key` or `[index]`; empty for the field itself. */

@@ -22,7 +22,8 @@ import {
  * Request bodies, mirroring the original's OpenAPI definitions (JobScheduleDescription,
  * RadixJobComponentConfig, BatchScheduleDescription) at every level. Fields not declared here are
  * dropped (the docs' own examples put fields inside `resources`); declared ones must be valid.
- * `null` counts as not set.
+ * `null` counts as not set. RadixJobComponentConfig also checks the job options of the job
+ * component in radixconfig.yaml (libs/config), so a file and a request obey the same rules.
  */
 
 /** Upper bounds that keep values sane for Kubernetes and for the local runtime's timers. */
