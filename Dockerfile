@@ -1,13 +1,10 @@
-# syntax=docker/dockerfile:1
 # One image for every role: ROLES (api, worker, watcher) picks what a container runs.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm install, not npm ci: the lock cannot list every platform binary of @swc/core and msgpackr-extract
-# (the registry we lock against lacks some), and npm ci refuses such a lock.
-RUN npm install --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
 RUN npm run build
@@ -22,7 +19,8 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY scripts/install-runtime-deps.sh ./scripts/
+RUN sh scripts/install-runtime-deps.sh && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY radixconfig.yaml ./radixconfig.yaml
 COPY examples ./examples

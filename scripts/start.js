@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // `npm start`: installs what is missing, builds, finds or starts Redis, and runs the scheduler
-// (API + worker + watcher in one process, local runtime unless JOB_RUNTIME says otherwise).
+// (API + worker + watcher in one process, local runtime unless JOB_RUNTIME says otherwise), all
+// under a supported Node.js (scripts/supported-node.js).
 'use strict';
 const { execSync, spawn } = require('node:child_process');
 const { ensureDependencies, root } = require('./ensure-deps');
 const { resolveRedis } = require('./redis');
+const { envWithNode, supportedNode } = require('./supported-node');
 
 async function main() {
-  ensureDependencies();
+  const node = supportedNode();
+  ensureDependencies(node);
   console.log('[setup] building (npm run build)...');
-  execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
+  execSync('npm run build --silent', { cwd: root, stdio: 'inherit', env: envWithNode(node) });
   let redis;
   try {
     redis = await resolveRedis(root);
@@ -17,7 +20,7 @@ async function main() {
     console.error(`radix-job-scheduler: ${error.message}`);
     process.exit(1);
   }
-  const service = spawn(process.execPath, ['dist/apps/scheduler/src/main.js'], {
+  const service = spawn(node, ['dist/apps/scheduler/src/main.js'], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, REDIS_URL: redis.url },

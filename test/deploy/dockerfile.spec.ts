@@ -56,24 +56,33 @@ const contextSources = stages.flatMap((stage) =>
 );
 
 describe('Dockerfile', () => {
-  it('builds in one stage (npm install, npm run build) and ships a node:24 runtime stage', () => {
+  it('builds in one stage (npm ci, npm run build) and ships a node:24 runtime stage', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     expect(runtime.from).toMatch(/^node:24([.-]|$)/);
     const build = stages.find((s) => all(s, 'RUN').some((r) => r.includes('npm run build')));
     expect(build).toBeDefined();
     expect(build).not.toBe(runtime);
     const buildRuns = all(build!, 'RUN').join('\n');
-    // npm install, not npm ci: the lock cannot hold every platform binary (see the Dockerfile).
-    expect(buildRuns.indexOf('npm install')).toBeGreaterThanOrEqual(0);
-    expect(buildRuns.indexOf('npm install')).toBeLessThan(buildRuns.indexOf('npm run build'));
+    // Held to the lock: npm ci, never npm install.
+    expect(buildRuns.indexOf('npm ci')).toBeGreaterThanOrEqual(0);
+    expect(buildRuns.indexOf('npm ci')).toBeLessThan(buildRuns.indexOf('npm run build'));
+    expect(buildRuns).not.toMatch(/npm (install|i)\b/);
     expect(all(runtime, 'COPY')).toContain(`--from=${build!.name} /app/dist ./dist`);
   });
 
-  it('installs only production dependencies in the runtime stage', () => {
+  it('installs only production dependencies, held to the lock, in the runtime stage', () => {
     const runs = all(runtime, 'RUN').join('\n');
-    expect(runs).toMatch(/npm install --omit=dev/);
-    expect(runs).not.toMatch(/npm (ci|install)(?![^\n]*--omit=dev)/);
+    expect(runs).toContain('sh scripts/install-runtime-deps.sh');
+    expect(all(runtime, 'COPY')).toContain('scripts/install-runtime-deps.sh ./scripts/');
+    expect(runs).not.toMatch(/npm (ci|install|i)\b/);
+    const script = readFileSync(join(repo, 'scripts/install-runtime-deps.sh'), 'utf8');
+    expect(script).toMatch(/^npm ci --omit=dev --omit=optional /m);
+    expect(script).not.toMatch(/^npm (install|i)\b/m);
     expect(all(runtime, 'ENV')).toContain('NODE_ENV=production');
+  });
+
+  it('needs no frontend image from a registry (no # syntax= line)', () => {
+    expect(readFileSync(join(repo, 'Dockerfile'), 'utf8')).not.toMatch(/^#\s*syntax\s*=/im);
   });
 
   it('ships the example radixconfig.yaml and examples/ beside dist/', () => {
