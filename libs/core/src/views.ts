@@ -1,4 +1,4 @@
-import { deriveBatchState } from './batch-status';
+import { type DerivedBatchState, deriveBatchState } from './batch-status';
 import type { BatchStatus, JobStatus } from './job-status';
 import type { BatchRecord, JobRecord, PodStatus } from './records';
 
@@ -50,9 +50,24 @@ export function toJobView(record: JobRecord): JobStatusView {
   return dropUndefined(view);
 }
 
+/**
+ * A batch answer whose jobs are read from the store while it is written, a chunk at a time; the
+ * batch's own fields come first (`jobStatuses` is the last field of a BatchStatus).
+ */
+export interface StreamedBatchView {
+  batch: Omit<BatchStatusView, 'jobStatuses'>;
+  jobStatuses: AsyncIterable<JobStatusView[]>;
+}
+
 export function toBatchView(batch: BatchRecord, jobs: JobRecord[], withJobs: boolean): BatchStatusView {
-  const state = deriveBatchState(jobs);
-  const view: BatchStatusView = {
+  const view: BatchStatusView = toBatchHeader(batch, deriveBatchState(jobs));
+  if (withJobs) view.jobStatuses = jobs.map(toJobView);
+  return view;
+}
+
+/** A BatchStatus without `jobStatuses`, from the state derived from all of its jobs. */
+export function toBatchHeader(batch: BatchRecord, state: DerivedBatchState): Omit<BatchStatusView, 'jobStatuses'> {
+  return dropUndefined({
     name: batch.name,
     batchName: batch.name,
     batchId: batch.batchId,
@@ -62,9 +77,7 @@ export function toBatchView(batch: BatchRecord, jobs: JobRecord[], withJobs: boo
     ended: state.ended,
     updated: state.updated,
     status: state.status,
-    jobStatuses: withJobs ? jobs.map(toJobView) : undefined,
-  };
-  return dropUndefined(view);
+  });
 }
 
 function dropUndefined<T extends object>(value: T): T {
