@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { JobStatus } from '@rjs/core';
+import { type IndexEntry, JobStatus } from '@rjs/core';
 import { RedisKeys, RedisStatusStore } from '@rjs/store';
 import { TestRedis } from '../support/redis-server';
 import { COMPONENT, newBatch as newStoreBatch } from './store-fixtures';
@@ -88,6 +88,66 @@ describe('RedisStatusStore', () => {
     await store.dropPayload('b1-job0');
     expect(await redis.exists(keys.payload('b1-job0'))).toBe(0);
   });
+  describe('readIndex', () => {
+    /** Every entry of the index, read `count` at a time from the position of the last one read. */
+    const walk = async (count: number, between: (page: number, last: IndexEntry) => Promise<void>) => {
+      const seen: string[] = [];
+      let after: IndexEntry | undefined;
+      for (let page = 0; ; page++) {
+        const entries = await store.readIndex('singles', after, count);
+        if (!entries.length) return seen;
+        seen.push(...entries.map((e) => e.name));
+        after = entries.at(-1)!;
+        await between(page, after);
+      }
+    };
+
+    it('reads the single jobs oldest first, then by name, with their scores, and the batches apart', async () => {
+      await store.create(newBatch('s2', 1, 'job', '2026-01-01T00:00:02Z'));
+      await store.create(newBatch('s1', 1, 'job', '2026-01-01T00:00:02Z'));
+      await store.create(newBatch('s0', 1, 'job', '2026-01-01T00:00:03Z'));
+      await store.create(newBatch('b1', 2, 'batch', '2026-01-01T00:00:01Z'));
+      const second = Date.parse('2026-01-01T00:00:02Z');
+      expect(await store.readIndex('singles', undefined, 2)).toEqual([
+        { score: second, name: 's1-job0' },
+        { score: second, name: 's2-job0' },
+      ]);
+      expect(await store.readIndex('singles', { score: second, name: 's2-job0' }, 5)).toEqual([{ score: second + 1000, name: 's0-job0' }]);
+      expect(await store.readIndex('batches', undefined, 5)).toEqual([{ score: second - 1000, name: 'b1' }]);
+      expect(await store.readIndex('batches', { score: second - 1000, name: 'b1' }, 5)).toEqual([]);
+    });
+
+    it('goes on after a removed entry where it sorted, comparing names byte by byte', async () => {
+      // One score, names whose byte order ('-' < '0' < 'Z' < 'a') differs from a locale's collation.
+      const names = ['x-1', 'x-b', 'x0', 'x00', 'xZ', 'xa', 'xa-', 'xb'];
+      await redis.zadd(keys.singles, ...names.flatMap((name) => ['5', name]));
+      for (const [i, removed] of names.entries()) {
+        await redis.zrem(keys.singles, removed);
+        const rest = (await store.readIndex('singles', { score: 5, name: removed }, 20)).map((e) => e.name);
+        expect(rest).toEqual(names.slice(i + 1));
+      }
+      await redis.zadd(keys.singles, '4', 'early', '6', 'late');
+      expect(await store.readIndex('singles', { score: 5, name: 'gone' }, 20)).toEqual([{ score: 6, name: 'late' }]);
+      expect(await store.readIndex('singles', { score: 4.5, name: 'gone' }, 20)).toEqual([{ score: 6, name: 'late' }]);
+    });
+
+    it('visits every entry that stays exactly once while entries are added and removed between reads', async () => {
+      await redis.zadd(keys.singles, ...Array.from({ length: 60 }, (_, i) => [String(Math.floor(i / 7)), `j${String(i).padStart(2, '0')}`]).flat());
+      const removed = new Set<string>();
+      const seen = await walk(4, async (page, last) => {
+        // Remove the entry just read (the position of the next read) and one ahead; add one behind and one ahead.
+        const ahead = `j${String(59 - page).padStart(2, '0')}`;
+        for (const name of [last.name, ahead]) removed.add(name);
+        await redis.zrem(keys.singles, last.name, ahead);
+        await redis.zadd(keys.singles, '0', `early${page}`, '100', `late${page}`);
+      });
+      const stayed = Array.from({ length: 60 }, (_, i) => `j${String(i).padStart(2, '0')}`).filter((name) => !removed.has(name));
+      expect(seen.filter((name) => name.startsWith('j') && !removed.has(name))).toEqual(stayed);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.filter((name) => name.startsWith('early'))).toEqual([]);
+    });
+  });
+
   describe('status counts', () => {
     const zero = { Waiting: 0, Active: 0, Running: 0, Succeeded: 0, Failed: 0, Stopping: 0, Stopped: 0 };
 

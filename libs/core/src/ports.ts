@@ -44,6 +44,15 @@ export class PermanentLaunchError extends Error {
   override name = 'PermanentLaunchError';
 }
 
+/** The sort key of an entry of a list index: its creation time (ms), then its name. */
+export interface IndexEntry {
+  score: number;
+  name: string;
+}
+
+/** The list indexes: single jobs (by job name) and batches of type `batch` (by batch name). */
+export type ListIndex = 'singles' | 'batches';
+
 export interface JobRecordChange {
   record?: JobRecord;
   changed: boolean;
@@ -56,6 +65,13 @@ export interface StatusStore {
   getJob(name: string): Promise<JobRecord | undefined>;
   getJobs(names: string[]): Promise<(JobRecord | undefined)[]>;
   getBatch(name: string): Promise<BatchRecord | undefined>;
+  getBatches(names: string[]): Promise<(BatchRecord | undefined)[]>;
+  /**
+   * Up to `count` entries of a list index, oldest first, after the entry `after` (which may be gone
+   * since) or from the first. Entries added or removed between calls never make a walk skip or
+   * repeat an entry that stays.
+   */
+  readIndex(index: ListIndex, after: IndexEntry | undefined, count: number): Promise<IndexEntry[]>;
   /** Single jobs (batches of type `job`), oldest first. */
   listSingleJobs(): Promise<JobRecord[]>;
   /** Batches of type `batch`, oldest first. */

@@ -104,3 +104,41 @@ local docs = {}
 for i = 1, #KEYS do docs[i] = redis.call('HGET', KEYS[i], 'doc') end
 return docs
 `;
+
+/**
+ * Up to `count` entries of a list index (ZSET: creation ms, name) after the entry (score, member),
+ * which may have been removed since: then the walk goes on where it would sort, found by binary
+ * search among the entries of the same score. A position by sort key, not by rank, so entries added
+ * or removed between calls never make a walk skip or repeat one that stays.
+ * Names are compared byte by byte: Lua's `<` on strings follows the server's locale (strcoll), the
+ * ZSET's order does not.
+ * KEYS: index. ARGV: count, then optionally score and member. Returns member, score, member, score...
+ */
+export const READ_INDEX = `
+local function bytesAfter(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x > y end
+  end
+  return #a > #b
+end
+local count = tonumber(ARGV[1])
+local start = 0
+if ARGV[2] then
+  local score, member = ARGV[2], ARGV[3]
+  local rank = redis.call('ZRANK', KEYS[1], member)
+  if rank and tonumber(redis.call('ZSCORE', KEYS[1], member)) == tonumber(score) then
+    start = rank + 1
+  else
+    local lo = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. score)
+    local hi = lo + redis.call('ZCOUNT', KEYS[1], score, score)
+    while lo < hi do
+      local mid = math.floor((lo + hi) / 2)
+      if bytesAfter(redis.call('ZRANGE', KEYS[1], mid, mid)[1], member) then hi = mid else lo = mid + 1 end
+    end
+    start = lo
+  end
+end
+return redis.call('ZRANGE', KEYS[1], start, start + count - 1, 'WITHSCORES')
+`;

@@ -3,22 +3,25 @@ import {
   type BatchRecord,
   DomainError,
   ErrorCode,
+  type IndexEntry,
   isFinal,
   type JobRecord,
   type JobRecordChange,
   JobStatus,
+  type ListIndex,
   type NewBatch,
   type ResolvedJob,
   type StatusStore,
 } from '@rjs/core';
 import { LuaScript } from './lua-script';
-import { COMPARE_AND_SET, CREATE_BATCH, DELETE_BATCH, GET_JOB_DOCS } from './lua-scripts';
+import { COMPARE_AND_SET, CREATE_BATCH, DELETE_BATCH, GET_JOB_DOCS, READ_INDEX } from './lua-scripts';
 import { RedisKeys } from './redis-keys';
 
 const createBatch = new LuaScript(CREATE_BATCH);
 const compareAndSet = new LuaScript(COMPARE_AND_SET);
 const deleteBatch = new LuaScript(DELETE_BATCH);
 const getJobDocs = new LuaScript(GET_JOB_DOCS);
+const readIndex = new LuaScript(READ_INDEX);
 
 /**
  * Records are read this many per call. One HGET per record in a pipeline cost, for 100,000
@@ -94,6 +97,24 @@ export class RedisStatusStore implements StatusStore {
   async getBatch(name: string): Promise<BatchRecord | undefined> {
     const doc = await this.redis.get(this.keys.batch(name));
     return doc ? (JSON.parse(doc) as BatchRecord) : undefined;
+  }
+
+  async getBatches(names: string[]): Promise<(BatchRecord | undefined)[]> {
+    const records: (BatchRecord | undefined)[] = [];
+    for (let start = 0; start < names.length; start += DOCS_PER_CALL) {
+      const docs = await this.redis.mget(names.slice(start, start + DOCS_PER_CALL).map((name) => this.keys.batch(name)));
+      for (const doc of docs) records.push(doc ? (JSON.parse(doc) as BatchRecord) : undefined);
+    }
+    return records;
+  }
+
+  async readIndex(index: ListIndex, after: IndexEntry | undefined, count: number): Promise<IndexEntry[]> {
+    const key = index === 'singles' ? this.keys.singles : this.keys.batches;
+    const args = after ? [String(count), String(after.score), after.name] : [String(count)];
+    const reply = (await readIndex.run(this.redis, [key], args)) as string[];
+    const entries: IndexEntry[] = [];
+    for (let i = 0; i < reply.length; i += 2) entries.push({ name: reply[i], score: Number(reply[i + 1]) });
+    return entries;
   }
 
   async listSingleJobs(): Promise<JobRecord[]> {
