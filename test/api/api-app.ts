@@ -10,6 +10,7 @@ import { controlQueueName, launchQueueName } from '@rjs/queue';
 import { createScheduler } from '../../apps/scheduler/src/bootstrap';
 import { createLogger } from '@rjs/platform';
 import { REDIS, STATUS_STORE } from '@rjs/platform';
+import { TestRedis } from '../support/redis-server';
 import { unusedRuntime } from '../support/unused-runtime';
 
 export const RADIX_CONFIG = join(__dirname, '../fixtures/api-radixconfig.yaml');
@@ -77,6 +78,30 @@ export async function startApi(redisUrl: string, component = 'compute', env: Rec
       await app.close();
     },
   };
+}
+
+export interface ApiOnOwnRedis {
+  redis: TestRedis;
+  api: ApiApp;
+}
+
+/**
+ * For the enclosing describe: a private redis-server and the API (component `compute`) on it,
+ * started before its tests and stopped after them (`beforeClose` runs first). The fields are set
+ * once the tests run.
+ */
+export function apiOnOwnRedis(options: { beforeClose?: (started: ApiOnOwnRedis) => Promise<void> } = {}): ApiOnOwnRedis {
+  const started = {} as ApiOnOwnRedis;
+  beforeAll(async () => {
+    started.redis = await TestRedis.start();
+    started.api = await startApi(started.redis.url, 'compute');
+  });
+  afterAll(async () => {
+    if (started.api) await options.beforeClose?.(started);
+    await started.api?.close();
+    await started.redis?.stop();
+  });
+  return started;
 }
 
 export interface Answer<T = unknown> {

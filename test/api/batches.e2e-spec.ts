@@ -100,15 +100,23 @@ describe('/api/v1/batches', () => {
   });
 
   describe('GET /api/v1/batches', () => {
-    it('lists batches without their jobs and without single jobs, at /batches and /batches/', async () => {
-      const batch = await create({ jobScheduleDescriptions: [{}] });
+    it('lists batches with their jobs (and their podStatuses), without single jobs, at /batches and /batches/', async () => {
+      const batch = await create({ jobScheduleDescriptions: [{ jobId: 'a' }, {}] });
       const single = await postJob(api, {});
+      await api.store.update(batch.jobStatuses![0].name, (r) => ({
+        ...r,
+        status: 'Running',
+        launched: true,
+        started: '2030-01-01T00:00:05Z',
+        updated: '2030-01-01T00:00:05Z',
+        podStatuses: [{ name: `${r.name}-1`, podIndex: 0, startTime: '2030-01-01T00:00:04Z', replicaStatus: { status: 'Running' } }],
+      }));
       const listed = await call<BatchStatusView[]>(api.url, 'GET', '/api/v1/batches');
       expect(listed.status).toBe(200);
       const entry = listed.body.find((b) => b.name === batch.name);
-      const { jobStatuses: _jobs, ...withoutJobs } = batch;
-      expect(entry).toEqual(withoutJobs);
-      expect(listed.body.every((b) => b.batchType === 'batch' && b.jobStatuses === undefined)).toBe(true);
+      expect(entry).toEqual((await getBatch(batch.name)).body);
+      expect(entry).toMatchObject({ status: 'Running', jobStatuses: [{ jobId: 'a', status: 'Running', podStatuses: [{ podIndex: 0, replicaStatus: { status: 'Running' } }] }, { status: 'Waiting' }] });
+      expect(listed.body.every((b) => b.batchType === 'batch' && Array.isArray(b.jobStatuses))).toBe(true);
       expect(listed.body.map((b) => b.name)).not.toContain(single.body.name);
       expect(await call(api.url, 'GET', '/api/v1/batches/')).toEqual(listed);
     });

@@ -1,5 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   type BatchScheduleDescription,
   type BatchStatusView,
@@ -8,11 +10,17 @@ import {
   JobRemover,
   type JobStatusView,
   JobStopper,
+  type ListRequest,
   toBatchView,
 } from '@rjs/core';
 import { BatchScheduleDescriptionDto } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
 import { BatchStatusDto, JobStatusDto, StatusDto } from './dto/status-responses.dto';
+import { batchListText, batchText } from './lists/json-text';
+import { ListParameters, NEXT_PAGE_LINK } from './lists/list-docs';
+import { ListQueryPipe } from './lists/list-query.pipe';
+import { ListResponder } from './lists/list-responder';
+import { BATCH_JOB_LIST, BATCH_LIST } from './lists/list-route';
 import { RequestBodyPipe } from './request-body.pipe';
 import { success, type SuccessBody } from './success-status';
 
@@ -28,6 +36,7 @@ export class BatchesController {
     private readonly queries: JobQueries,
     private readonly stopper: JobStopper,
     private readonly remover: JobRemover,
+    private readonly responder: ListResponder,
   ) {}
 
   @Post()
@@ -43,11 +52,17 @@ export class BatchesController {
 
   // Served at /batches/ too, like the original (see configureHttp).
   @Get()
-  @ApiOperation({ operationId: 'getBatches', summary: 'Get the states of all batches (without their jobs)' })
-  @ApiOkResponse({ type: [BatchStatusDto] })
-  @FailureResponses(503)
-  list(): Promise<BatchStatusView[]> {
-    return this.queries.listBatches();
+  @ApiOperation({ operationId: 'getBatches', summary: 'Get the states of all batches with their jobs, oldest first; optionally paged and filtered' })
+  @ListParameters(BATCH_LIST)
+  @ApiOkResponse({ type: [BatchStatusDto], headers: NEXT_PAGE_LINK })
+  @FailureResponses(422, 503)
+  async list(
+    @Query(new ListQueryPipe(BATCH_LIST)) query: ListRequest,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | Readable> {
+    const answer = await this.queries.listBatches(query);
+    return this.responder.send(request, reply, BATCH_LIST, batchListText(answer.items), answer.next);
   }
 
   @Post('stop')
@@ -61,12 +76,19 @@ export class BatchesController {
   }
 
   @Get(':batchName')
-  @ApiOperation({ operationId: 'getBatch', summary: 'Get the state of a batch and of its jobs' })
+  @ApiOperation({ operationId: 'getBatch', summary: 'Get the state of a batch and of its jobs; the jobs optionally paged and filtered' })
   @ApiParam(BATCH_NAME)
-  @ApiOkResponse({ type: BatchStatusDto })
-  @FailureResponses(404, 503)
-  get(@Param('batchName') batchName: string): Promise<BatchStatusView> {
-    return this.queries.getBatch(batchName);
+  @ListParameters(BATCH_JOB_LIST)
+  @ApiOkResponse({ type: BatchStatusDto, headers: NEXT_PAGE_LINK })
+  @FailureResponses(404, 422, 503)
+  async get(
+    @Param('batchName') batchName: string,
+    @Query(new ListQueryPipe(BATCH_JOB_LIST)) query: ListRequest,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | Readable> {
+    const answer = await this.queries.getBatch(batchName, query);
+    return this.responder.send(request, reply, BATCH_JOB_LIST, batchText(answer.batch), answer.next);
   }
 
   @Delete(':batchName')

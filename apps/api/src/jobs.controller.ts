@@ -1,9 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { JobAcceptor, type JobScheduleDescription, JobQueries, JobRemover, type JobStatusView, JobStopper, toJobView } from '@rjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { JobAcceptor, type JobScheduleDescription, JobQueries, JobRemover, type JobStatusView, JobStopper, type ListRequest, toJobView } from '@rjs/core';
 import { JobScheduleDescriptionDto } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
 import { JobStatusDto, StatusDto } from './dto/status-responses.dto';
+import { jobListText } from './lists/json-text';
+import { ListParameters, NEXT_PAGE_LINK } from './lists/list-docs';
+import { ListQueryPipe } from './lists/list-query.pipe';
+import { ListResponder } from './lists/list-responder';
+import { JOB_LIST } from './lists/list-route';
 import { RequestBodyPipe } from './request-body.pipe';
 import { success, type SuccessBody } from './success-status';
 
@@ -18,6 +25,7 @@ export class JobsController {
     private readonly queries: JobQueries,
     private readonly stopper: JobStopper,
     private readonly remover: JobRemover,
+    private readonly responder: ListResponder,
   ) {}
 
   @Post()
@@ -33,11 +41,17 @@ export class JobsController {
 
   // Served at /jobs/ too, like the original (see configureHttp).
   @Get()
-  @ApiOperation({ operationId: 'getJobs', summary: 'Get the states of all single jobs (not those of batches)' })
-  @ApiOkResponse({ type: [JobStatusDto] })
-  @FailureResponses(503)
-  list(): Promise<JobStatusView[]> {
-    return this.queries.listJobs();
+  @ApiOperation({ operationId: 'getJobs', summary: 'Get the states of all single jobs (not those of batches), oldest first; optionally paged and filtered' })
+  @ListParameters(JOB_LIST)
+  @ApiOkResponse({ type: [JobStatusDto], headers: NEXT_PAGE_LINK })
+  @FailureResponses(422, 503)
+  async list(
+    @Query(new ListQueryPipe(JOB_LIST)) query: ListRequest,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | Readable> {
+    const answer = await this.queries.listJobs(query);
+    return this.responder.send(request, reply, JOB_LIST, jobListText(answer.items), answer.next);
   }
 
   // Declared before ':jobName/stop' for readability; the router prefers the static path anyway.

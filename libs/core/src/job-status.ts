@@ -13,6 +13,10 @@ export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
 /** Batch status values; a batch never reports Active. */
 export type BatchStatus = Exclude<JobStatus, 'Active'>;
 
+/** Every job status, in the order of their definition (as the API documents them). */
+export const JOB_STATUSES: readonly JobStatus[] = Object.values(JobStatus);
+export const BATCH_STATUSES: readonly BatchStatus[] = JOB_STATUSES.filter((s): s is BatchStatus => s !== JobStatus.Active);
+
 const FINAL: ReadonlySet<JobStatus> = new Set<JobStatus>([JobStatus.Succeeded, JobStatus.Failed, JobStatus.Stopped]);
 
 /** A final status never changes again. */

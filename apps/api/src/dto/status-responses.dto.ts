@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { JobStatus, ReplicaStatus } from '@rjs/core';
+import { BATCH_STATUSES, JOB_STATUSES, ReplicaStatus } from '@rjs/core';
 
 /**
  * Response models for the OpenAPI document, with the field names and types of the original's
@@ -7,8 +7,6 @@ import { JobStatus, ReplicaStatus } from '@rjs/core';
  * @rjs/core's views; these classes only describe them.
  */
 
-const JOB_STATUSES = Object.values(JobStatus);
-const BATCH_STATUSES = JOB_STATUSES.filter((s) => s !== JobStatus.Active);
 /** Fields of the original's models that this scheduler leaves unset; kept so generated clients still fit. */
 const UNSET = 'Not set by this scheduler; kept from the original model.';
 const DATE_TIME = { type: String, format: 'date-time', description: 'RFC3339 in UTC; absent when not set.' } as const;

@@ -1,14 +1,20 @@
 import { notFound } from '../errors';
 import type { StatusStore } from '../ports';
 import type { JobRecord } from '../records';
-import { type BatchStatusView, type JobStatusView, toBatchView, toJobView } from '../views';
+import { type JobStatusView, type StreamedBatchView, toJobView } from '../views';
+import { type BatchAnswer, type ListAnswer, ListReading, type ListRequest } from './list-reading';
 
-/** The read side of the API, served from the status records. */
+/** The read side of the API, served from the status records. Lists are read as they are written. */
 export class JobQueries {
-  constructor(private readonly store: StatusStore) {}
+  private readonly lists: ListReading;
 
-  async listJobs(): Promise<JobStatusView[]> {
-    return (await this.store.listSingleJobs()).map(toJobView);
+  constructor(private readonly store: StatusStore) {
+    this.lists = new ListReading(store);
+  }
+
+  /** Single jobs, oldest first. */
+  listJobs(request: ListRequest = {}): Promise<ListAnswer<JobStatusView>> {
+    return this.lists.singleJobs(request);
   }
 
   /** Finds single and batch jobs. */
@@ -18,18 +24,16 @@ export class JobQueries {
     return toJobView(record);
   }
 
-  async listBatches(): Promise<BatchStatusView[]> {
-    const batches = await this.store.listBatches();
-    const jobs = await this.store.getJobs(batches.flatMap((b) => b.jobNames));
-    const byName = new Map(jobs.filter((j): j is JobRecord => !!j).map((j) => [j.name, j]));
-    return batches.map((b) => toBatchView(b, this.pick(b.jobNames, byName), false));
+  /** Batches, oldest first, each with all of its jobs. */
+  listBatches(request: ListRequest = {}): Promise<ListAnswer<StreamedBatchView>> {
+    return this.lists.batches(request);
   }
 
-  async getBatch(name: string): Promise<BatchStatusView> {
+  /** A batch with its jobs; the request pages and filters the jobs. */
+  async getBatch(name: string, request: ListRequest = {}): Promise<BatchAnswer> {
     const batch = await this.store.getBatch(name);
     if (!batch || batch.batchType !== 'batch') throw notFound(`batch ${name}`);
-    const jobs = (await this.store.getJobs(batch.jobNames)).filter((j): j is JobRecord => !!j);
-    return toBatchView(batch, jobs, true);
+    return this.lists.batch(batch, request);
   }
 
   /** `jobName` may be the full job name or its last part (the random suffix). */
@@ -45,9 +49,5 @@ export class JobQueries {
     const record = fullName ? await this.store.getJob(fullName) : undefined;
     if (!record) throw notFound(`job ${jobName} in the batch ${batchName}`);
     return record;
-  }
-
-  private pick(names: string[], byName: Map<string, JobRecord>): JobRecord[] {
-    return names.map((n) => byName.get(n)).filter((j): j is JobRecord => !!j);
   }
 }

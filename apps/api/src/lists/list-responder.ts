@@ -1,0 +1,77 @@
+import { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ListPosition } from '@rjs/core';
+import { type Logger, LOGGER } from '@rjs/platform';
+import { isStoreUnavailable } from '../store-unavailable';
+import { encodeCursor } from './list-cursor';
+import type { ListRoute } from './list-route';
+
+/**
+ * How much of an answer is read before the status line goes out, and the size of the pieces
+ * written after it. An answer that ends within it is sent whole, with a Content-Length, as before.
+ */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * Writes a list answer as its text is produced, so that the API's memory does not grow with the
+ * answer. The first 64 KiB are read before anything is sent: a failure there (Redis unreachable,
+ * a bad cursor) is still answered by the exception filter (503, 422). Once the answer has started,
+ * its status cannot change any more: a failure then closes the connection before the end of the
+ * chunked body, so the client sees a broken answer, never a complete 200 that lacks items.
+ */
+@Injectable()
+export class ListResponder {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  async send(request: FastifyRequest, reply: FastifyReply, route: ListRoute, text: AsyncIterable<string>, next?: ListPosition): Promise<string | Readable> {
+    const pieces = text[Symbol.asyncIterator]();
+    let head = '';
+    while (head.length < HEAD_BYTES) {
+      const piece = await pieces.next();
+      if (piece.done) return this.start(request, reply, route, next, head);
+      head += piece.value;
+    }
+    if (request.method === 'HEAD') {
+      // Fastify would read a stream to its end only to discard it.
+      await pieces.return?.();
+      return this.start(request, reply, route, next, Readable.from([]));
+    }
+    return this.start(request, reply, route, next, Readable.from(this.rest(request, head, pieces), { objectMode: false, highWaterMark: HEAD_BYTES }));
+  }
+
+  private start<T>(request: FastifyRequest, reply: FastifyReply, route: ListRoute, next: ListPosition | undefined, body: T): T {
+    void reply.header('content-type', 'application/json; charset=utf-8');
+    if (next) void reply.header('link', `<${nextPageUrl(request.url, encodeCursor(route, next))}>; rel="next"`);
+    return body;
+  }
+
+  private async *rest(request: FastifyRequest, head: string, pieces: AsyncIterator<string>): AsyncGenerator<string> {
+    let text = head;
+    try {
+      for await (const piece of { [Symbol.asyncIterator]: () => pieces }) {
+        text += piece;
+        if (text.length < HEAD_BYTES) continue;
+        yield text;
+        text = '';
+      }
+    } catch (error) {
+      const context = { method: request.method, url: request.url, err: error };
+      const message = 'a list answer was broken off: reading it failed after it had started, so the connection is closed';
+      if (isStoreUnavailable(error)) this.logger.warn(context, message);
+      else this.logger.error(context, message);
+      throw error;
+    }
+    yield text;
+  }
+}
+
+/** The URL of the next page: the request's own path and parameters, with the new cursor. */
+export function nextPageUrl(requestUrl: string, cursor: string): string {
+  const query = requestUrl.indexOf('?');
+  const path = query < 0 ? requestUrl : requestUrl.slice(0, query);
+  const params = new URLSearchParams(query < 0 ? '' : requestUrl.slice(query + 1));
+  params.set('continue', cursor);
+  // The path goes between < and > in the header.
+  return `${path.replace(/[<>"\s]/g, encodeURIComponent)}?${params.toString()}`;
+}
