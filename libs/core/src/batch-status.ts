@@ -8,7 +8,8 @@ export interface DerivedBatchState {
   updated?: string;
 }
 
-type JobState = Pick<JobRecord, 'status' | 'started' | 'ended' | 'updated'>;
+/** What a batch's own state is derived from, of each of its jobs. */
+export type JobState = Pick<JobRecord, 'status' | 'started' | 'ended' | 'updated'>;
 
 /** RFC3339 UTC timestamps of one format compare as strings. */
 const earlier = (a: string | undefined, b: string | undefined) => (b && (a === undefined || b < a) ? b : a);

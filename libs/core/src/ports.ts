@@ -1,6 +1,7 @@
 import type { ResolvedJob } from './job-spec';
 import type { JobStatus } from './job-status';
 import type { Observation } from './observation';
+import type { JobState } from './batch-status';
 import type { BatchRecord, JobRecord, NewBatch } from './records';
 
 /** Receives what a runtime observes; the one write path for job status sits behind it. */
@@ -64,6 +65,8 @@ export interface StatusStore {
   create(batch: NewBatch): Promise<void>;
   getJob(name: string): Promise<JobRecord | undefined>;
   getJobs(names: string[]): Promise<(JobRecord | undefined)[]>;
+  /** Only what a batch's own state is derived from, of each job (undefined for one that is gone). */
+  getJobStates(names: string[]): Promise<(JobState | undefined)[]>;
   getBatch(name: string): Promise<BatchRecord | undefined>;
   getBatches(names: string[]): Promise<(BatchRecord | undefined)[]>;
   /**

@@ -80,7 +80,14 @@ export function toBatchHeader(batch: BatchRecord, state: DerivedBatchState): Omi
   });
 }
 
+/**
+ * A copy without the undefined fields, in the same order. Copied rather than deleted in place: an
+ * object that loses properties becomes a slow dictionary, which costs every list answer twice
+ * (building and serializing 100,000 views); and copied by `for...in`, which allocates nothing per
+ * field, unlike Object.entries.
+ */
 function dropUndefined<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
-  return value;
+  const defined = {} as T;
+  for (const key in value) if (value[key] !== undefined) defined[key] = value[key];
+  return defined;
 }

@@ -22,8 +22,26 @@ export class LuaScript {
     try {
       return await redis.evalsha(this.sha, keys.length, keysAndArgs);
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      if (!isNoScript(error)) throw error;
       return redis.eval(this.source, keys.length, keysAndArgs);
     }
   }
+
+  /**
+   * The same, with the reply (a string) as a Buffer: for a reply of many records, which the caller
+   * reads a piece at a time (see forEachLine in redis-status-store.ts).
+   */
+  async runForBuffer(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
+    const keysAndArgs: (string | number)[] = [keys.length, ...keys, ...args];
+    try {
+      return await redis.callBuffer('evalsha', [this.sha, ...keysAndArgs]);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return redis.callBuffer('eval', [this.source, ...keysAndArgs]);
+    }
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }

@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ListPosition } from '@rjs/core';
+import { type ListPosition, readAhead } from '@rjs/core';
 import { type Logger, LOGGER } from '@rjs/platform';
 import { isStoreUnavailable } from '../store-unavailable';
 import { encodeCursor } from './list-cursor';
 import type { ListRoute } from './list-route';
 
 /**
- * How much of an answer is read before the status line goes out, and the size of the pieces
+ * How much of an answer is read before the status line goes out, and about the size of the pieces
  * written after it. An answer that ends within it is sent whole, with a Content-Length, as before.
  */
 const HEAD_BYTES = 64 * 1024;
@@ -24,20 +24,21 @@ const HEAD_BYTES = 64 * 1024;
 export class ListResponder {
   constructor(@Inject(LOGGER) private readonly logger: Logger) {}
 
-  async send(request: FastifyRequest, reply: FastifyReply, route: ListRoute, text: AsyncIterable<string>, next?: ListPosition): Promise<string | Readable> {
-    const pieces = text[Symbol.asyncIterator]();
-    let head = '';
+  async send(request: FastifyRequest, reply: FastifyReply, route: ListRoute, text: AsyncIterable<string[]>, next?: ListPosition): Promise<string | Readable> {
+    // The next chunk is read and serialized while this one is written.
+    const chunks = readAhead(text);
+    const head = new Pieces();
     while (head.length < HEAD_BYTES) {
-      const piece = await pieces.next();
-      if (piece.done) return this.start(request, reply, route, next, head);
-      head += piece.value;
+      const chunk = await chunks.next();
+      if (chunk.done) return this.start(request, reply, route, next, head.takeAll());
+      head.add(chunk.value);
     }
     if (request.method === 'HEAD') {
       // Fastify would read a stream to its end only to discard it.
-      await pieces.return?.();
+      await chunks.return(undefined);
       return this.start(request, reply, route, next, Readable.from([]));
     }
-    return this.start(request, reply, route, next, Readable.from(this.rest(request, head, pieces), { objectMode: false, highWaterMark: HEAD_BYTES }));
+    return this.start(request, reply, route, next, Readable.from(this.rest(request, head, chunks), { objectMode: false, highWaterMark: HEAD_BYTES }));
   }
 
   private start<T>(request: FastifyRequest, reply: FastifyReply, route: ListRoute, next: ListPosition | undefined, body: T): T {
@@ -46,14 +47,12 @@ export class ListResponder {
     return body;
   }
 
-  private async *rest(request: FastifyRequest, head: string, pieces: AsyncIterator<string>): AsyncGenerator<string> {
-    let text = head;
+  private async *rest(request: FastifyRequest, text: Pieces, chunks: AsyncGenerator<string[]>): AsyncGenerator<string> {
     try {
-      for await (const piece of { [Symbol.asyncIterator]: () => pieces }) {
-        text += piece;
-        if (text.length < HEAD_BYTES) continue;
-        yield text;
-        text = '';
+      yield* text.take(HEAD_BYTES);
+      for await (const chunk of chunks) {
+        text.add(chunk);
+        yield* text.take(HEAD_BYTES);
       }
     } catch (error) {
       const context = { method: request.method, url: request.url, err: error };
@@ -62,7 +61,43 @@ export class ListResponder {
       else this.logger.error(context, message);
       throw error;
     }
-    yield text;
+    yield text.takeAll();
+  }
+}
+
+/**
+ * Text gathered to be written, taken as flat strings (joined, not concatenated) of about `size`:
+ * small pieces are written together, and no string grows large (see json-text.ts).
+ */
+class Pieces {
+  private parts: string[] = [];
+  length = 0;
+
+  add(pieces: string[]): void {
+    for (const piece of pieces) {
+      this.parts.push(piece);
+      this.length += piece.length;
+    }
+  }
+
+  /** Strings of at least `size` characters, as long as that much is gathered; the rest stays. */
+  *take(size: number): Generator<string> {
+    while (this.length >= size) {
+      let count = 0;
+      let length = 0;
+      while (length < size) length += this.parts[count++].length;
+      const text = this.parts.slice(0, count).join('');
+      this.parts = this.parts.slice(count);
+      this.length -= length;
+      yield text;
+    }
+  }
+
+  takeAll(): string {
+    const text = this.parts.join('');
+    this.parts = [];
+    this.length = 0;
+    return text;
   }
 }
 

@@ -1,4 +1,4 @@
-import { BatchStateTally, type DerivedBatchState, deriveBatchState } from '../batch-status';
+import { BatchStateTally, type DerivedBatchState, deriveBatchState, type JobState } from '../batch-status';
 import { InvalidRequestError } from '../errors';
 import type { BatchStatus, JobStatus } from '../job-status';
 import type { IndexEntry, ListIndex, StatusStore } from '../ports';
@@ -220,17 +220,23 @@ export class ListReading {
       return { state: deriveBatchState(records), records };
     }
     const tally = new BatchStateTally();
-    for (let i = 0; i < names.length; i += RECORDS_PER_READ) {
-      for (const job of await this.store.getJobs(names.slice(i, i + RECORDS_PER_READ))) if (job) tally.add(job);
-    }
+    for await (const jobs of readAhead(this.jobStateChunks(names))) for (const job of jobs) if (job) tally.add(job);
     return { state: tally.result() };
   }
 
   private async *jobViews(names: string[]): AsyncGenerator<JobStatusView[]> {
-    for (let i = 0; i < names.length; i += RECORDS_PER_READ) {
-      const views = (await this.store.getJobs(names.slice(i, i + RECORDS_PER_READ))).filter((j): j is JobRecord => j !== undefined).map(toJobView);
+    for await (const jobs of this.jobChunks(names)) {
+      const views = jobs.filter((j): j is JobRecord => j !== undefined).map(toJobView);
       if (views.length) yield views;
     }
+  }
+
+  private async *jobChunks(names: string[]): AsyncGenerator<(JobRecord | undefined)[]> {
+    for (let i = 0; i < names.length; i += RECORDS_PER_READ) yield await this.store.getJobs(names.slice(i, i + RECORDS_PER_READ));
+  }
+
+  private async *jobStateChunks(names: string[]): AsyncGenerator<(JobState | undefined)[]> {
+    for (let i = 0; i < names.length; i += RECORDS_PER_READ) yield await this.store.getJobStates(names.slice(i, i + RECORDS_PER_READ));
   }
 }
 
@@ -249,6 +255,34 @@ async function readList<T, V>(source: ListSource<T>, { limit, after }: ListReque
     for (let i = 0; i < page.length; i += RECORDS_PER_READ) yield page.slice(i, i + RECORDS_PER_READ);
   };
   return { items: views(found(source, pageChunks()), view), next: more ? page[page.length - 1] : undefined };
+}
+
+/**
+ * The same items, the next one read while the current one is used: Redis works on the next chunk
+ * while this one is used (one chunk more in memory). Whoever reads ahead should turn a chunk into
+ * what it keeps at once (a tally, text): records that wait outlive a garbage collection or two and
+ * end up in the old generation.
+ */
+export async function* readAhead<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = items[Symbol.asyncIterator]();
+  const pull = () => {
+    const next = iterator.next();
+    // Handled now, so that a failure while the current item is used is not an unhandled rejection; awaited below.
+    next.catch(() => undefined);
+    return next;
+  };
+  let next = pull();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = pull();
+      yield current.value;
+    }
+  } finally {
+    // Stopped early (the client went away): let the read in flight end, then close the source.
+    await next.then(() => iterator.return?.(), () => undefined);
+  }
 }
 
 /** The first `limit` positions, and whether one more follows (reading stops there). */
