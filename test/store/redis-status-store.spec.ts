@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { type IndexEntry, JobStatus } from '@rjs/core';
+import { type IndexEntry, type JobRecord, JobStatus, type PodStatus } from '@rjs/core';
 import { RedisKeys, RedisStatusStore } from '@rjs/store';
 import { TestRedis } from '../support/redis-server';
 import { COMPONENT, newBatch as newStoreBatch } from './store-fixtures';
@@ -145,6 +145,37 @@ describe('RedisStatusStore', () => {
       expect(seen.filter((name) => name.startsWith('j') && !removed.has(name))).toEqual(stayed);
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen.filter((name) => name.startsWith('early'))).toEqual([]);
+    });
+  });
+
+  describe('getJobStates', () => {
+    const tricky = 'a "quote", and the text ,"status":"Failed","started":"2000-01-01T00:00:00Z" of a record';
+    const everyPodField: PodStatus = {
+      name: 'b1-job0-1',
+      podIndex: 0,
+      created: '2026-01-01T00:00:01Z',
+      startTime: '2026-01-01T00:00:02Z',
+      containerStarted: '2026-01-01T00:00:03Z',
+      endTime: '2026-01-01T00:00:09Z',
+      replicaStatus: { status: 'Failed' },
+      image: 'registry.example/compute:1',
+      imageId: 'sha256:abc',
+      exitCode: 3,
+      reason: tricky,
+      statusMessage: tricky,
+      restartCount: 1,
+    };
+    const stateOf = (job: JobRecord | undefined) => job && { status: job.status, started: job.started, ended: job.ended, updated: job.updated };
+
+    it('gives status, started, ended and updated of each record, as the whole record has them, whatever its other fields hold', async () => {
+      await store.create(newBatch('b1', 4));
+      await store.update('b1-job0', (r) => ({ ...r, jobId: tricky, status: 'Failed', started: '2026-01-01T00:00:03Z', ended: '2026-01-01T00:00:09Z', updated: '2026-01-01T00:00:10Z', message: tricky, failed: 1, launched: true, podStatuses: [everyPodField, { ...everyPodField, name: 'b1-job0-2', podIndex: 1 }] }));
+      await store.update('b1-job1', (r) => ({ ...r, status: 'Running', started: '2026-01-01T00:00:05Z', updated: '2026-01-01T00:00:05Z', podStatuses: [{ name: 'b1-job1-1', replicaStatus: { status: 'Running' } }] }));
+      // Keys of the record's state inside an attempt too (a field the types do not have): only the record's own count.
+      await store.update('b1-job2', (r) => ({ ...r, status: 'Stopped', ended: '2026-01-01T00:00:07Z', podStatuses: [{ name: 'b1-job2-1', replicaStatus: { status: 'Stopped' }, more: { started: 'x', status: 'Running' } } as unknown as PodStatus] }));
+      const names = ['b1-job0', 'b1-job1', 'b1-job2', 'b1-job3', 'missing'];
+      expect(await store.getJobStates(names)).toEqual((await store.getJobs(names)).map(stateOf));
+      expect((await store.getJobStates(names)).map((s) => s?.status)).toEqual(['Failed', 'Running', 'Stopped', 'Waiting', undefined]);
     });
   });
 

@@ -16,7 +16,7 @@ import {
 import { BatchScheduleDescriptionDto } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
 import { BatchStatusDto, JobStatusDto, StatusDto } from './dto/status-responses.dto';
-import { batchListText, batchText } from './lists/json-text';
+import { batchAnswerText, batchListText } from './lists/json-text';
 import { ListParameters, NEXT_PAGE_LINK } from './lists/list-docs';
 import { ListQueryPipe } from './lists/list-query.pipe';
 import { ListResponder } from './lists/list-responder';
@@ -88,7 +88,7 @@ export class BatchesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | Readable> {
     const answer = await this.queries.getBatch(batchName, query);
-    return this.responder.send(request, reply, BATCH_JOB_LIST, batchText(answer.batch), answer.next);
+    return this.responder.send(request, reply, BATCH_JOB_LIST, batchAnswerText(answer), answer.next);
   }
 
   @Delete(':batchName')

@@ -12,4 +12,5 @@ export * from './ports';
 export * from './quantity';
 export * from './validation';
 export * from './views';
+export * from './chunks';
 export * from './use-cases';

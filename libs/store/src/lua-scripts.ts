@@ -114,7 +114,9 @@ return table.concat(docs, '\\n')
  * or removed between calls never make a walk skip or repeat one that stays.
  * Names are compared byte by byte: Lua's `<` on strings follows the server's locale (strcoll), the
  * ZSET's order does not.
- * KEYS: index. ARGV: count, then optionally score and member. Returns member, score, member, score...
+ * KEYS: index. ARGV: count, then optionally score and member. Returns `member\nscore\nmember\nscore...`
+ * in one string rather than an array of them (see forEachLine in redis-status-store.ts); names
+ * hold no line feeds.
  */
 export const READ_INDEX = `
 local function bytesAfter(a, b)
@@ -142,7 +144,7 @@ if ARGV[2] then
     start = lo
   end
 end
-return redis.call('ZRANGE', KEYS[1], start, start + count - 1, 'WITHSCORES')
+return table.concat(redis.call('ZRANGE', KEYS[1], start, start + count - 1, 'WITHSCORES'), '\\n')
 `;
 
 /**

@@ -38,16 +38,17 @@ const LAST_READ_LIMIT = 1000;
 const MAX_CAS_ATTEMPTS = 100;
 
 /**
- * Calls `use` with each of the `count` lines of a reply (GET_JOB_DOCS, GET_JOB_STATES), each made a
- * string only when it is used: a string per line made at once would all live until the last is
- * used, long enough to be promoted to the old generation (~30 MB per 100,000 records read).
+ * Calls `use` with each line of a reply (GET_JOB_DOCS, GET_JOB_STATES, READ_INDEX), each made a
+ * string only when it is used. Replies come as one string (a Buffer here) rather than an array of
+ * them: ioredis makes an array's strings all at once, and they all lived until the last was used,
+ * long enough to be promoted to V8's old generation (~30 MB per 100,000 records read).
  */
-function forEachLine(reply: Buffer, count: number, use: (line: string) => void): void {
+function forEachLine(reply: Buffer, use: (line: string) => void): void {
   let start = 0;
-  for (let i = 0; i < count; i++) {
-    const found = reply.indexOf(10, start);
-    const end = found < 0 ? reply.length : found;
-    use(reply.toString('utf8', start, end));
+  for (;;) {
+    const end = reply.indexOf(10, start);
+    use(reply.toString('utf8', start, end < 0 ? reply.length : end));
+    if (end < 0) return;
     start = end + 1;
   }
 }
@@ -106,7 +107,7 @@ export class RedisStatusStore implements StatusStore {
     for (let start = 0; start < names.length; start += DOCS_PER_CALL) {
       const keys = names.slice(start, start + DOCS_PER_CALL).map((name) => this.keys.job(name));
       const docs = (await getJobDocs.runForBuffer(this.redis, keys, [])) as Buffer;
-      forEachLine(docs, keys.length, (line) => records.push(line ? (JSON.parse(line) as JobRecord) : undefined));
+      forEachLine(docs, (line) => records.push(line ? (JSON.parse(line) as JobRecord) : undefined));
     }
     return records;
   }
@@ -116,7 +117,7 @@ export class RedisStatusStore implements StatusStore {
     for (let start = 0; start < names.length; start += DOCS_PER_CALL) {
       const keys = names.slice(start, start + DOCS_PER_CALL).map((name) => this.keys.job(name));
       const lines = (await getJobStates.runForBuffer(this.redis, keys, [])) as Buffer;
-      forEachLine(lines, keys.length, (line) => {
+      forEachLine(lines, (line) => {
         const [status, started, ended, updated] = line.split(',');
         states.push(status ? { status: status as JobStatus, started: started || undefined, ended: ended || undefined, updated } : undefined);
       });
@@ -141,9 +142,16 @@ export class RedisStatusStore implements StatusStore {
   async readIndex(index: ListIndex, after: IndexEntry | undefined, count: number): Promise<IndexEntry[]> {
     const key = index === 'singles' ? this.keys.singles : this.keys.batches;
     const args = after ? [String(count), String(after.score), after.name] : [String(count)];
-    const reply = (await readIndex.run(this.redis, [key], args)) as string[];
+    const reply = (await readIndex.runForBuffer(this.redis, [key], args)) as Buffer;
     const entries: IndexEntry[] = [];
-    for (let i = 0; i < reply.length; i += 2) entries.push({ name: reply[i], score: Number(reply[i + 1]) });
+    if (reply.length === 0) return entries;
+    let name = '';
+    forEachLine(reply, (line) => {
+      if (name) {
+        entries.push({ name, score: Number(line) });
+        name = '';
+      } else name = line;
+    });
     return entries;
   }
 

@@ -1,5 +1,6 @@
 import { BatchStateTally, type DerivedBatchState, deriveBatchState, type JobState } from '../batch-status';
 import { InvalidRequestError } from '../errors';
+import { chunks, mapChunks, readAhead } from '../chunks';
 import type { BatchStatus, JobStatus } from '../job-status';
 import type { IndexEntry, ListIndex, StatusStore } from '../ports';
 import type { BatchRecord, JobRecord } from '../records';
@@ -49,8 +50,14 @@ export interface ListAnswer<T> {
   next?: ListPosition;
 }
 
+/** A batch with its jobs (a page of them, with a request that pages). */
 export interface BatchAnswer {
-  batch: StreamedBatchView;
+  /**
+   * The batch's own fields, once all of its jobs are summed up. Its jobs may be read (ahead)
+   * meanwhile: summing up waits for Redis, which has the API wait too unless it has other work.
+   */
+  batch: Promise<StreamedBatchView['batch']>;
+  jobStatuses: AsyncIterable<JobStatusView[]>;
   next?: ListPosition;
 }
 
@@ -104,51 +111,61 @@ export class ListReading {
 
   /**
    * A batch with its jobs; the request pages and filters the jobs. The batch's own status comes
-   * from all of its jobs, so they are read once for it before the first one is written (and kept
-   * for the answer when they fit in one read).
+   * from all of its jobs: they are summed up from what it needs of each (read again, whole, for
+   * the answer; kept from the first read when they fit in one).
    */
   async batch(batch: BatchRecord, request: ListRequest): Promise<BatchAnswer> {
     const names = batch.jobNames;
     const after = (position: ListPosition | undefined) => (position ? names.indexOf(position.name) + 1 : 0);
     if (request.after && after(request.after) === 0) throw invalidPosition(`it does not point into the batch ${batch.name}`);
-    const { state, records } = await this.sumUpJobs(names);
-    const known = records && new Map(records.map((r) => [r.name, r]));
+    const summed = this.sumUpJobs(names);
+    // A batch that fits in one read is read once; a larger one is read again meanwhile.
+    const small = names.length <= RECORDS_PER_READ;
+    const known = small ? summed.then(({ records }) => new Map(records!.map((r) => [r.name, r]))) : undefined;
+    // Awaited later, by whoever writes the answer; a failure meanwhile is not an unhandled rejection.
+    known?.catch(() => undefined);
+    const read = known
+      ? async (n: string[]) => {
+          const byName = await known;
+          return n.map((name) => byName.get(name));
+        }
+      : (n: string[]) => this.store.getJobs(n);
     const source: ListSource<JobRecord> = {
-      positions: async function* (position, count) {
-        for (let i = after(position); i < names.length; i += count) yield names.slice(i, i + count).map((name) => ({ name }));
-      },
-      find: this.jobFinder(known ? async (n) => n.map((name) => known.get(name)) : (n) => this.store.getJobs(n), request.filter),
+      positions: (position, count) => slices(names, after(position), count, (name) => ({ name })),
+      find: this.jobFinder(read, request.filter),
       filtered: isJobFilter(request.filter),
     };
     const answer = await readList(source, request, toJobView);
-    return { batch: { batch: toBatchHeader(batch, state), jobStatuses: answer.items }, next: answer.next };
+    const header = summed.then(({ state }) => toBatchHeader(batch, state));
+    header.catch(() => undefined);
+    return { batch: header, jobStatuses: answer.items, next: answer.next };
   }
 
-  private indexPositions(index: ListIndex, after: ListPosition | undefined, count: number): AsyncGenerator<ListPosition[]> {
+  private indexPositions(index: ListIndex, after: ListPosition | undefined, count: number): AsyncIterable<ListPosition[]> {
     if (after && !Number.isFinite(after.score)) throw invalidPosition('it has no creation time');
-    return this.walkIndex(index, after as IndexEntry | undefined, count);
-  }
-
-  private async *walkIndex(index: ListIndex, after: IndexEntry | undefined, count: number): AsyncGenerator<ListPosition[]> {
-    let position = after;
-    for (;;) {
+    let position = after as IndexEntry | undefined;
+    let more = true;
+    return chunks(async () => {
+      if (!more) return undefined;
       const entries = await this.store.readIndex(index, position, count);
-      if (entries.length) yield entries;
-      if (entries.length < count) return;
+      more = entries.length === count;
       position = entries[entries.length - 1];
-    }
+      return entries.length ? entries : undefined;
+    });
   }
 
   private jobFinder(read: (names: string[]) => Promise<(JobRecord | undefined)[]>, filter: ListFilter | undefined) {
     const matches = jobMatcher(filter);
-    return async function* (positions: ListPosition[]): AsyncGenerator<Found<JobRecord>[]> {
-      const records = await read(positions.map((p) => p.name));
-      const found: Found<JobRecord>[] = [];
-      records.forEach((record, i) => {
-        if (record && matches(record)) found.push({ position: positions[i], item: record });
-      });
-      if (found.length) yield found;
-    };
+    return (positions: ListPosition[]): AsyncIterable<Found<JobRecord>[]> =>
+      once(
+        read(positions.map((p) => p.name)).then((records) => {
+          const found: Found<JobRecord>[] = [];
+          records.forEach((record, i) => {
+            if (record && matches(record)) found.push({ position: positions[i], item: record });
+          });
+          return found;
+        }),
+      );
   }
 
   /**
@@ -220,23 +237,18 @@ export class ListReading {
       return { state: deriveBatchState(records), records };
     }
     const tally = new BatchStateTally();
-    for await (const jobs of readAhead(this.jobStateChunks(names))) for (const job of jobs) if (job) tally.add(job);
+    for await (const jobs of readAhead(this.jobStateChunks(names), 2)) for (const job of jobs) if (job) tally.add(job);
     return { state: tally.result() };
   }
 
-  private async *jobViews(names: string[]): AsyncGenerator<JobStatusView[]> {
-    for await (const jobs of this.jobChunks(names)) {
-      const views = jobs.filter((j): j is JobRecord => j !== undefined).map(toJobView);
-      if (views.length) yield views;
-    }
+  private jobViews(names: string[]): AsyncIterable<JobStatusView[]> {
+    return mapChunks(slices(names, 0, RECORDS_PER_READ), async (chunk) =>
+      (await this.store.getJobs(chunk)).filter((j): j is JobRecord => j !== undefined).map(toJobView),
+    );
   }
 
-  private async *jobChunks(names: string[]): AsyncGenerator<(JobRecord | undefined)[]> {
-    for (let i = 0; i < names.length; i += RECORDS_PER_READ) yield await this.store.getJobs(names.slice(i, i + RECORDS_PER_READ));
-  }
-
-  private async *jobStateChunks(names: string[]): AsyncGenerator<(JobState | undefined)[]> {
-    for (let i = 0; i < names.length; i += RECORDS_PER_READ) yield await this.store.getJobStates(names.slice(i, i + RECORDS_PER_READ));
+  private jobStateChunks(names: string[]): AsyncIterable<(JobState | undefined)[]> {
+    return mapChunks(slices(names, 0, RECORDS_PER_READ), (chunk) => this.store.getJobStates(chunk));
   }
 }
 
@@ -251,38 +263,7 @@ async function readList<T, V>(source: ListSource<T>, { limit, after }: ListReque
   if (limit === undefined) return { items: views(found(source, source.positions(after, RECORDS_PER_READ)), view) };
   const candidates = source.filtered ? positionsOf(found(source, source.positions(after, RECORDS_PER_READ))) : source.positions(after, Math.min(limit + 1, RECORDS_PER_READ));
   const { page, more } = await takePage(candidates, limit);
-  const pageChunks = async function* () {
-    for (let i = 0; i < page.length; i += RECORDS_PER_READ) yield page.slice(i, i + RECORDS_PER_READ);
-  };
-  return { items: views(found(source, pageChunks()), view), next: more ? page[page.length - 1] : undefined };
-}
-
-/**
- * The same items, the next one read while the current one is used: Redis works on the next chunk
- * while this one is used (one chunk more in memory). Whoever reads ahead should turn a chunk into
- * what it keeps at once (a tally, text): records that wait outlive a garbage collection or two and
- * end up in the old generation.
- */
-export async function* readAhead<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
-  const iterator = items[Symbol.asyncIterator]();
-  const pull = () => {
-    const next = iterator.next();
-    // Handled now, so that a failure while the current item is used is not an unhandled rejection; awaited below.
-    next.catch(() => undefined);
-    return next;
-  };
-  let next = pull();
-  try {
-    for (;;) {
-      const current = await next;
-      if (current.done) return;
-      next = pull();
-      yield current.value;
-    }
-  } finally {
-    // Stopped early (the client went away): let the read in flight end, then close the source.
-    await next.then(() => iterator.return?.(), () => undefined);
-  }
+  return { items: views(found(source, slices(page, 0, RECORDS_PER_READ)), view), next: more ? page[page.length - 1] : undefined };
 }
 
 /** The first `limit` positions, and whether one more follows (reading stops there). */
@@ -297,20 +278,47 @@ async function takePage(positions: AsyncIterable<ListPosition[]>, limit: number)
   return { page, more: false };
 }
 
-async function* found<T>(source: ListSource<T>, positions: AsyncIterable<ListPosition[]>): AsyncGenerator<Found<T>[]> {
-  for await (const chunk of positions) yield* source.find(chunk);
+/** The items found at each chunk of positions, group by group. */
+function found<T>(source: ListSource<T>, positions: AsyncIterable<ListPosition[]>): AsyncIterable<Found<T>[]> {
+  const outer = positions[Symbol.asyncIterator]();
+  let inner: AsyncIterator<Found<T>[]> | undefined;
+  return chunks(async () => {
+    for (;;) {
+      const group = inner && (await inner.next());
+      if (group && !group.done) return group.value;
+      const chunk = await outer.next();
+      if (chunk.done) return undefined;
+      inner = source.find(chunk.value)[Symbol.asyncIterator]();
+    }
+  });
 }
 
-async function* positionsOf<T>(groups: AsyncIterable<Found<T>[]>): AsyncGenerator<ListPosition[]> {
-  for await (const group of groups) yield group.map((f) => f.position);
+function positionsOf<T>(groups: AsyncIterable<Found<T>[]>): AsyncIterable<ListPosition[]> {
+  return mapChunks(groups, (group) => group.map((f) => f.position));
 }
 
-async function* views<T, V>(groups: AsyncIterable<Found<T>[]>, view: (item: T) => V): AsyncGenerator<V[]> {
-  for await (const group of groups) yield group.map((f) => view(f.item));
+function views<T, V>(groups: AsyncIterable<Found<T>[]>, view: (item: T) => V): AsyncIterable<V[]> {
+  return mapChunks(groups, (group) => group.map((f) => view(f.item)));
 }
 
-async function* once<T>(chunk: T[]): AsyncGenerator<T[]> {
-  if (chunk.length) yield chunk;
+/** One chunk, kept only until it is handed on. */
+function once<T>(chunk: Promise<T> | T): AsyncIterable<T> {
+  let pending: Promise<T> | T | undefined = chunk;
+  return chunks(async () => {
+    const value = pending;
+    pending = undefined;
+    return value;
+  });
+}
+
+/** `items` from `start` in slices of `count` (mapped by `map`). */
+function slices<T, U = T>(items: T[], start: number, count: number, map?: (item: T) => U): AsyncIterable<U[]> {
+  let next = start;
+  return chunks(async () => {
+    if (next >= items.length) return undefined;
+    const slice = items.slice(next, (next += count));
+    return map ? slice.map(map) : (slice as unknown as U[]);
+  });
 }
 
 /** The position comes from a client (the `continue` parameter). */

@@ -1,4 +1,4 @@
-import { readAhead } from './list-reading';
+import { readAhead } from './chunks';
 
 describe('readAhead', () => {
   /** A source that records when each item is read and when it is closed. */
@@ -23,6 +23,17 @@ describe('readAhead', () => {
     const { events, items } = source(3);
     for await (const item of readAhead(items)) events.push(`use ${item}`);
     expect(events).toEqual(['read 0', 'read 1', 'use 0', 'read 2', 'use 1', 'closed', 'use 2']);
+  });
+
+  it('reads `depth` items ahead from the start, before the first one is asked for', async () => {
+    const { events, items } = source(5);
+    const ahead = readAhead(items, 3);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(events).toEqual(['read 0', 'read 1', 'read 2']);
+    const used: number[] = [];
+    for await (const item of ahead) used.push(item);
+    expect(used).toEqual([0, 1, 2, 3, 4]);
+    expect(events.at(-1)).toBe('closed');
   });
 
   it('passes a failure of the read ahead on at the item it failed to read, without an unhandled rejection', async () => {
