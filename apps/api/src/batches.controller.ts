@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -60,7 +59,7 @@ export class BatchesController {
     @Query(new ListQueryPipe(BATCH_LIST)) query: ListRequest,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string | Readable> {
+  ): Promise<string | AsyncIterable<string>> {
     const answer = await this.queries.listBatches(query);
     return this.responder.send(request, reply, BATCH_LIST, batchListText(answer.items), answer.next);
   }
@@ -86,7 +85,7 @@ export class BatchesController {
     @Query(new ListQueryPipe(BATCH_JOB_LIST)) query: ListRequest,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string | Readable> {
+  ): Promise<string | AsyncIterable<string>> {
     const answer = await this.queries.getBatch(batchName, query);
     return this.responder.send(request, reply, BATCH_JOB_LIST, batchAnswerText(answer), answer.next);
   }

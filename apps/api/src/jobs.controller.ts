@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -49,7 +48,7 @@ export class JobsController {
     @Query(new ListQueryPipe(JOB_LIST)) query: ListRequest,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string | Readable> {
+  ): Promise<string | AsyncIterable<string>> {
     const answer = await this.queries.listJobs(query);
     return this.responder.send(request, reply, JOB_LIST, jobListText(answer.items), answer.next);
   }

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ListPosition, readAhead } from '@rjs/core';
@@ -24,7 +23,7 @@ const HEAD_BYTES = 64 * 1024;
 export class ListResponder {
   constructor(@Inject(LOGGER) private readonly logger: Logger) {}
 
-  async send(request: FastifyRequest, reply: FastifyReply, route: ListRoute, text: AsyncIterable<string[]>, next?: ListPosition): Promise<string | Readable> {
+  async send(request: FastifyRequest, reply: FastifyReply, route: ListRoute, text: AsyncIterable<string[]>, next?: ListPosition): Promise<string | AsyncIterable<string>> {
     // The next chunk is read and serialized while this one is written.
     const chunks = readAhead(text);
     const head = new Pieces();
@@ -34,11 +33,13 @@ export class ListResponder {
       head.add(chunk.value);
     }
     if (request.method === 'HEAD') {
-      // Fastify would read a stream to its end only to discard it.
+      // A HEAD answer has no body: stop reading (Nest does not read an iterable for HEAD).
       await chunks.return(undefined);
-      return this.start(request, reply, route, next, Readable.from([]));
+      return this.start(request, reply, route, next, noText());
     }
-    return this.start(request, reply, route, next, Readable.from(this.rest(request, head, chunks), { objectMode: false, highWaterMark: HEAD_BYTES }));
+    // Nest writes an async iterable as it is produced (backpressure, and it stops it when the client
+    // goes away); strings reach the socket as they are, without a Buffer made of each.
+    return this.start(request, reply, route, next, this.rest(request, head, chunks));
   }
 
   private start<T>(request: FastifyRequest, reply: FastifyReply, route: ListRoute, next: ListPosition | undefined, body: T): T {
@@ -100,6 +101,8 @@ class Pieces {
     return text;
   }
 }
+
+async function* noText(): AsyncGenerator<string> {}
 
 /** The URL of the next page: the request's own path and parameters, with the new cursor. */
 export function nextPageUrl(requestUrl: string, cursor: string): string {
