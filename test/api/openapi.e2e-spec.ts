@@ -12,10 +12,19 @@ interface Schema {
   properties?: Record<string, Schema>;
   allOf?: Schema[];
 }
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema?: Schema & { minimum?: number; maximum?: number };
+  style?: string;
+  explode?: boolean;
+}
 interface Operation {
   operationId: string;
+  parameters?: Parameter[];
   requestBody?: { content: Record<string, { schema: Schema }> };
-  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+  responses: Record<string, { content?: Record<string, { schema: Schema }>; headers?: Record<string, { schema?: Schema }> }>;
 }
 interface OpenApiDocument {
   openapi: string;
@@ -108,6 +117,25 @@ describe('the OpenAPI document and UI', () => {
     ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', { $ref: ref('Status') }],
   ])('%s %s answers %j', (method, path, answer) => {
     expect(jsonSchema(doc.paths[path][method].responses['200'].content)).toEqual(answer);
+  });
+
+  const JOB_STATUSES = ['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped'];
+  it.each([
+    ['/api/v1/jobs', 'jobId', JOB_STATUSES],
+    ['/api/v1/batches', 'batchId', JOB_STATUSES.filter((s) => s !== 'Active')],
+    ['/api/v1/batches/{batchName}', 'jobId', JOB_STATUSES],
+  ])('GET %s takes the optional paging and filter parameters and answers the Link of the next page', (path, filter, statuses) => {
+    const operation = doc.paths[path].get;
+    const query = Object.fromEntries((operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, p]));
+    expect(Object.keys(query).sort()).toEqual(['continue', filter, 'limit', 'status'].sort());
+    expect(Object.values(query).every((p) => p.required === false)).toBe(true);
+    expect(query.limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
+    expect(query.continue.schema).toMatchObject({ type: 'string' });
+    expect(query[filter].schema).toMatchObject({ type: 'string' });
+    // Comma-separated, as OpenAPI describes it: an array in form style, not exploded.
+    expect(query.status).toMatchObject({ style: 'form', explode: false, schema: { type: 'array', items: { type: 'string', enum: statuses } } });
+    expect(operation.responses['200'].headers?.Link?.schema).toMatchObject({ type: 'string' });
+    expect(jsonSchema(operation.responses['422'].content)?.$ref).toBe(ref('Status'));
   });
 
   it.each(Object.entries(MODELS))('describes %s with the original field names', (model, fields) => {

@@ -9,7 +9,7 @@ export const NEXT_PAGE_LINK = {
     description:
       'With `limit`, when more items follow: `<URL of the next page>; rel="next"`, the same request with `continue` set (RFC 8288). ' +
       'Absent on the last page.',
-    schema: { type: 'string', example: '</api/v1/jobs?limit=100&continue=eyJsIjoiam9icyIsIm4iOiJiYXRjaC1jb21wdXRlLTIwMjMwMjIwMTAxNDE3LWlkd3N4bmNzLXJrd2FpYmdlIiwicyI6MTY3Njg4ODA1NzAwMH0>; rel="next"' },
+    schema: { type: 'string', example: '</api/v1/jobs?limit=100&continue=eyJsIjoiam9icyIsIm4iOiJiYXRjaC1jb21wdXRlLTIwMjMwMjIwMTAxNDE3LWlkd3N4bmNzLXJrd2FpYndlIiwicyI6MTY3Njg4ODA1NzAwMH0>; rel="next"' },
   },
 };
 
