@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { type JobRecord, type JobRuntime, JobAcceptor, type WorkQueue, systemClock } from '@rjs/core';
 import { LocalJobRuntime, SHUTDOWN_MESSAGE } from '@rjs/runtime';
 import { eventually } from '../runtime-contract/collecting-sink';
+import { controlQueueName, launchQueueName } from '@rjs/queue';
+import { LogCapture } from '../api/api-app';
 import { TestRedis } from '../support/redis-server';
-import { QueueWorkers } from '../../apps/worker/src/queue-workers';
-import { startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
+import { killQueueWorkers, startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
 
 const processGone = (pid: number) => {
   try {
@@ -86,8 +87,16 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     expect(record.podStatuses.map((p) => p.exitCode)).toEqual([5, 5, 5]);
   });
 
-  it('fails a job that cannot run locally with a message, and ends its queue work as unrecoverable', async () => {
+  it('has one BullMQ worker on each of its component\'s queues', async () => {
     const harness = await worker();
+
+    await eventually(async () => (await harness.launchQueue.getWorkersCount()) === 1 && (await harness.controlQueue.getWorkersCount()) === 1, 'the workers to connect');
+    expect([harness.launchQueue.name, harness.controlQueue.name]).toEqual([launchQueueName('compute'), controlQueueName('compute')]);
+  });
+
+  it('fails a job that cannot run locally with a message, and ends its queue work as unrecoverable', async () => {
+    const logs = new LogCapture();
+    const harness = await worker({ logs });
     const { jobs } = await harness.acceptor.acceptJob({ command: [] });
 
     const record = await finalRecord(harness, jobs[0].name);
@@ -97,6 +106,9 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     const work = await eventually(async () => (await harness.launchQueue.getFailed()).find((w) => w.data.jobName === jobs[0].name), 'the failed work');
     expect(work.failedReason).toMatch(/has no command/);
     expect(work.attemptsMade).toBe(1);
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({ msg: 'work failed', queue: launchQueueName('compute'), job: jobs[0].name, err: expect.objectContaining({ message: expect.stringMatching(/has no command/) }) }),
+    );
   });
 
   it('stops a running job: Stopping, then Stopped once its process has ended', async () => {
@@ -182,7 +194,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     const { jobs } = await first.acceptor.acceptJob({ variables: { SLEEP_SECONDS: '300', ATTEMPT_COUNTER_FILE: counter } });
     await eventually(() => existsSync(counter), 'the first worker to spawn the job');
     // The first worker's queue connection dies with it: its lock on the work expires.
-    await first.context.get(QueueWorkers).close(true);
+    await killQueueWorkers(first.context);
 
     const second = await worker({ options: { lockDurationMs: 1500, stalledIntervalMs: 500 } });
 

@@ -5,6 +5,7 @@ import { type Clock, type JobRuntime, JobLauncher, type LaunchOutcome, Observati
 import type { LaunchWork } from '@rjs/queue';
 import { Metrics } from '@rjs/platform';
 import { CLOCK, JOB_RUNTIME, LOGGER, STATUS_STORE } from '@rjs/platform';
+import { QueueProcessor } from './queue-processor';
 
 /** A runtime that caps the jobs running at once (the local one): launches wait for a slot, in queue order. */
 interface SlotLimitedRuntime {
@@ -21,9 +22,9 @@ export function isSlotLimited(runtime: JobRuntime): runtime is JobRuntime & Slot
  * failure is already recorded on the job and ends the work with UnrecoverableError.
  */
 @Injectable()
-export class LaunchProcessor {
+export class LaunchProcessor extends QueueProcessor {
   /** Aborted at shutdown: work still waiting for a slot goes back to the head of the queue. */
-  readonly shutdown = new AbortController();
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly launcher: JobLauncher,
@@ -31,9 +32,22 @@ export class LaunchProcessor {
     @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
     @Inject(STATUS_STORE) private readonly store: StatusStore,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) protected readonly logger: Logger,
     @Optional() private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    super();
+  }
+
+  override start(): void {
+    // One launch at a time keeps queue order while the local runtime waits for a free slot.
+    if (isSlotLimited(this.runtime)) this.worker.concurrency = 1;
+    super.start();
+  }
+
+  override async close(force = false): Promise<void> {
+    this.shutdown.abort();
+    await super.close(force);
+  }
 
   async process(work: Job<LaunchWork>, token?: string): Promise<LaunchOutcome> {
     const { jobName } = work.data;

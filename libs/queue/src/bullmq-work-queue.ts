@@ -1,13 +1,12 @@
-import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { WorkQueue } from '@rjs/core';
 import {
   type ControlAction,
   type ControlWork,
   controlJobId,
-  controlQueueName,
   launchJobId,
-  launchQueueName,
   type LaunchWork,
 } from './queue-names';
 
@@ -23,16 +22,25 @@ export const WORK_OPTIONS: JobsOptions = {
   removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
 };
 
-export class BullMqWorkQueue implements WorkQueue {
-  readonly launchQueue: Queue<LaunchWork>;
-  readonly controlQueue: Queue<ControlWork>;
+/**
+ * The names the two queues are registered and injected under (BullModule.registerQueue,
+ * @InjectQueue). Their names in Redis depend on the component: see queue-names.ts.
+ */
+export const LAUNCH_QUEUE = 'launch';
+export const CONTROL_QUEUE = 'control';
 
-  /** `onError` receives connection errors (Redis down); without a listener BullMQ prints them to the console. */
-  constructor(connection: Redis, component: string, onError: (error: Error) => void = () => undefined) {
-    this.launchQueue = new Queue<LaunchWork>(launchQueueName(component), { connection });
-    this.controlQueue = new Queue<ControlWork>(controlQueueName(component), { connection });
-    this.launchQueue.on('error', onError);
-    this.controlQueue.on('error', onError);
+/** The producer: the API and recovery queue work here; Nest creates and closes the queues. */
+@Injectable()
+export class BullMqWorkQueue implements WorkQueue {
+  constructor(
+    @InjectQueue(LAUNCH_QUEUE) readonly launchQueue: Queue<LaunchWork>,
+    @InjectQueue(CONTROL_QUEUE) readonly controlQueue: Queue<ControlWork>,
+  ) {}
+
+  /** Connection errors (Redis down) go here; without a listener BullMQ prints them to the console. */
+  onError(listener: (error: Error) => void): void {
+    this.launchQueue.on('error', listener);
+    this.controlQueue.on('error', listener);
   }
 
   async enqueueLaunch(jobNames: string[]): Promise<void> {
@@ -60,9 +68,5 @@ export class BullMqWorkQueue implements WorkQueue {
     await this.controlQueue.addBulk(
       jobNames.map((jobName) => ({ name: action, data: { action, jobName }, opts: { ...WORK_OPTIONS, jobId: controlJobId(action, jobName) } })),
     );
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.launchQueue.close(), this.controlQueue.close()]);
   }
 }
