@@ -8,6 +8,7 @@ import { APP_CONFIG, JOB_RUNTIME, LOGGER, Readiness, REDIS } from '@rjs/platform
 import { controlQueueName, launchQueueName } from '@rjs/queue';
 import { ControlProcessor } from './control.processor';
 import { LaunchProcessor } from './launch.processor';
+import { launchBackoffStrategy } from './launch-retry';
 import { processorOn, type QueueProcessor, WORKER_CONNECTION } from './queue-processor';
 import { RecoveryLoop } from './recovery-loop';
 import { redisReady } from './redis-ready';
@@ -63,7 +64,14 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
       ],
       providers: [
         { provide: WORKER_OPTIONS, useValue: options },
-        { provide: LaunchProcessor, useClass: processorOn(LaunchProcessor, launchQueueName(component), { ...worker, concurrency: options.launchConcurrency }) },
+        {
+          provide: LaunchProcessor,
+          useClass: processorOn(LaunchProcessor, launchQueueName(component), {
+            ...worker,
+            concurrency: options.launchConcurrency,
+            settings: { backoffStrategy: launchBackoffStrategy(config.launchRetryTimeoutSeconds * 1000) },
+          }),
+        },
         { provide: ControlProcessor, useClass: processorOn(ControlProcessor, controlQueueName(component), { ...worker, concurrency: options.controlConcurrency }) },
       ],
       exports: [LaunchProcessor, ControlProcessor],

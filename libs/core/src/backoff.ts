@@ -14,3 +14,8 @@ export function backoffDelay(retry: number, policy: BackoffPolicy, jitter?: () =
   const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** doublings);
   return jitter ? ceiling / 2 + (jitter() * ceiling) / 2 : ceiling;
 }
+
+/** The backoff wait, shortened so that the last retry falls on the deadline rather than past it. */
+export function backoffDelayUntil(retry: number, policy: BackoffPolicy, deadlineMs: number, nowMs: number): number {
+  return Math.max(0, Math.min(backoffDelay(retry, policy), deadlineMs - nowMs));
+}

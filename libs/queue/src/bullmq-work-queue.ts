@@ -6,20 +6,33 @@ import {
   type ControlAction,
   type ControlWork,
   controlJobId,
+  LAUNCH_BACKOFF_TYPE,
   launchJobId,
   type LaunchWork,
 } from './queue-names';
 
-/**
- * Retries cover a runtime that is unavailable for a while (API server down, throttling): about
- * 20 attempts with exponential backoff capped by BullMQ's own growth give well over an hour.
- */
-export const WORK_OPTIONS: JobsOptions = {
-  attempts: 20,
-  backoff: { type: 'exponential', delay: 1000 },
-  // Keep some history for the queue UI; the status records are the source of truth.
+// Keep some history for the queue UI; the status records are the source of truth.
+const HISTORY: JobsOptions = {
   removeOnComplete: { count: 1000, age: 24 * 3600 },
   removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+};
+
+/**
+ * Retries cover a runtime that is unavailable for a while (API server down, throttling). They end
+ * at the give-up time (LAUNCH_RETRY_TIMEOUT_SECONDS), not after a count; the workers' backoff
+ * strategy caps each wait.
+ */
+export const LAUNCH_WORK_OPTIONS: JobsOptions = {
+  ...HISTORY,
+  attempts: Number.MAX_SAFE_INTEGER,
+  backoff: { type: LAUNCH_BACKOFF_TYPE },
+};
+
+/** Stops and removals: 20 attempts with BullMQ's exponential backoff; recovery queues a lost stop again. */
+export const CONTROL_WORK_OPTIONS: JobsOptions = {
+  ...HISTORY,
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 1000 },
 };
 
 /**
@@ -46,7 +59,7 @@ export class BullMqWorkQueue implements WorkQueue {
   async enqueueLaunch(jobNames: string[]): Promise<void> {
     if (jobNames.length === 0) return;
     await this.launchQueue.addBulk(
-      jobNames.map((jobName) => ({ name: 'launch', data: { jobName }, opts: { ...WORK_OPTIONS, jobId: launchJobId(jobName) } })),
+      jobNames.map((jobName) => ({ name: 'launch', data: { jobName }, opts: { ...LAUNCH_WORK_OPTIONS, jobId: launchJobId(jobName) } })),
     );
   }
 
@@ -66,7 +79,7 @@ export class BullMqWorkQueue implements WorkQueue {
   private async enqueueControl(action: ControlAction, jobNames: string[]): Promise<void> {
     if (jobNames.length === 0) return;
     await this.controlQueue.addBulk(
-      jobNames.map((jobName) => ({ name: action, data: { action, jobName }, opts: { ...WORK_OPTIONS, jobId: controlJobId(action, jobName) } })),
+      jobNames.map((jobName) => ({ name: action, data: { action, jobName }, opts: { ...CONTROL_WORK_OPTIONS, jobId: controlJobId(action, jobName) } })),
     );
   }
 }
