@@ -45,6 +45,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
   static forRoot(config: AppConfig, overrides: Partial<WorkerOptions> = {}): DynamicModule {
     const options = workerOptions(overrides);
     const worker = {
+      // Started by onApplicationBootstrap, once recovery has run.
       autorun: false,
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
@@ -55,7 +56,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     return {
       module: WorkerModule,
       imports: [
-        // Connections of the workers' own that wait through a Redis outage (maxRetriesPerRequest: null,
+        // The workers' own connections, which wait through a Redis outage (maxRetriesPerRequest: null,
         // as BullMQ requires), unlike the API's fail-fast one.
         BullModule.forRootAsync(WORKER_CONNECTION, {
           inject: [APP_CONFIG],
