@@ -20,6 +20,8 @@ export interface AppConfig {
   roles: Role[];
   runtime: RuntimeKind;
   maxBodyBytes: number;
+  /** A launch that keeps failing for a reason that may pass is retried this long after its first failure, then the job fails. */
+  launchRetryTimeoutSeconds: number;
   local: { maxRunning: number; workDir: string; stopGraceSeconds: number };
   kubernetes: {
     namespace?: string;
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     runtime: reader.oneOf('JOB_RUNTIME', ['local', 'kubernetes'] as const, 'local'),
     // Big enough for a batch of many payloads; each payload is still capped at 1 MB.
     maxBodyBytes: reader.int('MAX_BODY_BYTES', 64 * 1024 * 1024, 1024),
+    launchRetryTimeoutSeconds: reader.int('LAUNCH_RETRY_TIMEOUT_SECONDS', 3600, 0, 7 * 24 * 3600),
     local: {
       maxRunning: reader.int('LOCAL_MAX_RUNNING', Math.max(1, cpus().length), 1, 10_000),
       workDir: resolve(cwd, reader.string('LOCAL_WORK_DIR') ?? join(tmpdir(), 'radix-job-scheduler')),
