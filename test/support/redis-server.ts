@@ -132,3 +132,19 @@ export async function fillRedis(client: Redis): Promise<number> {
   }
   return written;
 }
+
+/** Every key of the Redis database with its content, to prove that a request wrote nothing. */
+export async function redisSnapshot(client: Redis): Promise<Record<string, unknown>> {
+  const snapshot: Record<string, unknown> = {};
+  for (const key of (await client.keys('*')).sort()) {
+    const type = await client.type(key);
+    if (type === 'string') snapshot[key] = await client.get(key);
+    else if (type === 'hash') snapshot[key] = await client.hgetall(key);
+    else if (type === 'set') snapshot[key] = (await client.smembers(key)).sort();
+    else if (type === 'zset') snapshot[key] = await client.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'list') snapshot[key] = await client.lrange(key, 0, -1);
+    else if (type === 'stream') snapshot[key] = await client.xrange(key, '-', '+');
+    else snapshot[key] = type;
+  }
+  return snapshot;
+}

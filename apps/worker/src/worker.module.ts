@@ -12,6 +12,7 @@ import { launchBackoffStrategy } from './launch-retry';
 import { processorOn, type QueueProcessor, WORKER_CONNECTION } from './queue-processor';
 import { RecoveryLoop } from './recovery-loop';
 import { redisReady } from './redis-ready';
+import { RetentionLoop } from './retention-loop';
 import { RuntimeObserver } from './runtime-observer';
 import { DEFAULT_WORKER_OPTIONS, WORKER_OPTIONS, type WorkerOptions, workerOptions } from './worker-options';
 
@@ -22,7 +23,7 @@ const REDIS_WAIT_MS = 10_000;
  * local runtime it also observes the runtime, because the processes it launches are its children.
  */
 @Module({
-  providers: [{ provide: WORKER_OPTIONS, useValue: DEFAULT_WORKER_OPTIONS }, RecoveryLoop, RuntimeObserver],
+  providers: [{ provide: WORKER_OPTIONS, useValue: DEFAULT_WORKER_OPTIONS }, RecoveryLoop, RuntimeObserver, RetentionLoop],
   exports: [RuntimeObserver],
 })
 export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
