@@ -50,6 +50,7 @@ describe('the API while Redis is full', () => {
     const { code, body } = await readiness();
     expect(code).toBe(200);
     expect(body.details[STORE_ROOM_CHECK]).toMatchObject({ status: 'up' });
+    expect(body.details[STORE_ROOM_CHECK]).not.toHaveProperty('warning');
     expect(await refusals()).toBe(0);
   });
 
@@ -74,13 +75,13 @@ describe('the API while Redis is full', () => {
       expect((await call(api.url, 'GET', '/api/v1/batches')).status).toBe(200);
     });
 
-    it('says why in /readyz', async () => {
+    it('says why in /readyz, and stays ready (reads and deletes go on)', async () => {
       const { code, body } = await readiness();
-      expect(code).toBe(503);
+      expect(code).toBe(200);
       expect(body.details.redis).toMatchObject({ status: 'up' });
       expect(body.details[STORE_ROOM_CHECK]).toMatchObject({
-        status: 'down',
-        message: expect.stringMatching(/^Redis is out of memory \(\d+ bytes used, maxmemory 33554432\): new jobs are refused with 503/),
+        status: 'up',
+        warning: expect.stringMatching(/^Redis is out of memory \(\d+ bytes used, maxmemory 33554432\): new jobs are refused with 503/),
       });
     });
 
@@ -96,16 +97,18 @@ describe('the API while Redis is full', () => {
     // The ballast stands for finished records that retention removes.
     await freeBallast();
     expect(await postJob(api, { payload: 'after' })).toMatchObject({ status: 200, body: { status: 'Waiting' } });
-    expect((await readiness()).code).toBe(200);
+    expect(await readiness()).toMatchObject({ code: 200, body: { details: { [STORE_ROOM_CHECK]: { status: 'up' } } } });
+    expect((await readiness()).body.details[STORE_ROOM_CHECK]).not.toHaveProperty('warning');
   });
 
   it('accepts again, without a restart, once maxmemory is raised', async () => {
     await fillRedis(client);
     expect((await postJob(api, {})).status).toBe(503);
-    expect((await readiness()).code).toBe(503);
+    expect((await readiness()).body.details[STORE_ROOM_CHECK]).toMatchObject({ status: 'up', warning: expect.stringContaining('out of memory') });
     await client.config('SET', 'maxmemory', String(4 * MAX_MEMORY));
     expect(await postJob(api, { payload: 'after' })).toMatchObject({ status: 200, body: { status: 'Waiting' } });
-    expect((await readiness()).code).toBe(200);
+    expect(await readiness()).toMatchObject({ code: 200, body: { details: { [STORE_ROOM_CHECK]: { status: 'up' } } } });
+    expect((await readiness()).body.details[STORE_ROOM_CHECK]).not.toHaveProperty('warning');
     await freeBallast();
   });
 });

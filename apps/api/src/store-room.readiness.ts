@@ -7,8 +7,9 @@ import { readRedisMemory } from '@rjs/store';
 export const STORE_ROOM_CHECK = 'status store has room';
 
 /**
- * /readyz says so while Redis is out of memory: accepts then answer 503 (reads still work), and the
- * check's message gives the figures. It asks Redis each time, so it clears by itself once
+ * /readyz says so while Redis is out of memory: accepts then answer 503 while reads and deletes
+ * still work, so the process stays ready (a warning, not a failed check) and the warning gives the
+ * figures. It asks Redis each time, so it clears by itself once
  * retention has freed space or maxmemory was raised.
  */
 @Injectable()
@@ -19,14 +20,11 @@ export class StoreRoomReadiness implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.readiness.register(STORE_ROOM_CHECK, async () => {
+    this.readiness.registerWarning(STORE_ROOM_CHECK, async () => {
       const { full, usedBytes, maxBytes } = await readRedisMemory(this.redis);
-      if (full) {
-        throw new Error(
-          `Redis is out of memory (${usedBytes} bytes used, maxmemory ${maxBytes}): new jobs are refused with 503 until retention removes finished records or maxmemory is raised`,
-        );
-      }
-      return true;
+      return full
+        ? `Redis is out of memory (${usedBytes} bytes used, maxmemory ${maxBytes}): new jobs are refused with 503 until retention removes finished records or maxmemory is raised`
+        : undefined;
     });
   }
 }
