@@ -58,7 +58,7 @@ describe('/metrics', () => {
     const [first, second] = batch.jobs.map((j) => j.name);
     await store.update(first, (current) => ({ ...current, status: JobStatus.Running }));
     await store.update(second, (current) => ({ ...current, status: JobStatus.Failed }));
-    await queue.enqueueStop([first]);
+    await queue.enqueueStop([{ name: first, generation: 0 }]);
     text = await scrape(ops);
     expect(sample(text, jobs('Waiting'))).toBe(2);
     expect(sample(text, jobs('Running'))).toBe(1);
@@ -74,7 +74,7 @@ describe('/metrics', () => {
 
   it('times HTTP requests by method, route template and status code', async () => {
     const queue = ops.app.get<BullMqWorkQueue>(WORK_QUEUE);
-    await queue.enqueueLaunch(['timed-job']);
+    await queue.enqueueLaunch([{ name: 'timed-job', generation: 0 }]);
     expect((await fetch(`${ops.url}/admin/queues/api/queues/${LAUNCH_QUEUE}/timed-job`)).status).toBe(200);
     expect((await fetch(`${ops.url}/no/such/path/${Date.now()}`)).status).toBe(404);
 

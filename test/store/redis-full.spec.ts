@@ -51,7 +51,7 @@ describe('the status store in a full Redis', () => {
     await fill();
     expect(await context.store.removeExpiredBatch('old', new Date('2026-01-02T00:00:00Z'))).toEqual(['old-job0', 'old-job1']);
     expect(await context.store.getPayload('old-job0')).toBeUndefined();
-    expect(await context.store.deleteBatch('waiting')).toEqual(['waiting-job0']);
+    expect(await context.store.deleteBatch('waiting')).toEqual([{ name: 'waiting-job0', generation: 0 }]);
     expect(await context.store.pendingCleanup()).toEqual(expect.arrayContaining(['old-job0', 'old-job1', 'waiting-job0']));
     await expect(context.store.create(newBatch('new', 1))).rejects.toThrow(OOM);
     // What retention frees in a real store: here the ballast stands for many finished records.

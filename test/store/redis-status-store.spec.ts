@@ -76,16 +76,23 @@ describe('RedisStatusStore', () => {
 
   it('deletes a batch with every key of its jobs and puts them in the cleanup outbox', async () => {
     await store.create(newBatch('b1', 2));
-    expect(await store.deleteBatch('b1')).toEqual(['b1-job0', 'b1-job1']);
+    expect(await store.deleteBatch('b1')).toEqual([
+      { name: 'b1-job0', generation: 0 },
+      { name: 'b1-job1', generation: 0 },
+    ]);
     expect(await redis.keys('rjs:*')).toEqual([keys.cleanupOutbox]);
     expect((await store.pendingCleanup()).sort()).toEqual(['b1-job0', 'b1-job1']);
     await store.markCleaned(['b1-job0', 'b1-job1']);
     expect(await redis.keys('rjs:*')).toEqual([]);
   });
 
-  it('drops a payload once the runtime holds it', async () => {
+  it('keeps a payload with its record until the batch is deleted', async () => {
     await store.create(newBatch('b1', 1));
-    await store.dropPayload('b1-job0');
+    await store.update('b1-job0', (current) => ({ ...current, status: JobStatus.Succeeded, ended: current.created, launched: true }));
+    expect(await store.hasPayload('b1-job0')).toBe(true);
+    expect(await store.getPayload('b1-job0')).toBeDefined();
+    await store.deleteBatch('b1');
+    expect(await store.hasPayload('b1-job0')).toBe(false);
     expect(await redis.exists(keys.payload('b1-job0'))).toBe(0);
   });
   describe('status counts', () => {
@@ -126,7 +133,7 @@ describe('RedisStatusStore', () => {
       await store.create(newBatch('b2', 1));
       await store.update('b1-job0', (current) => ({ ...current, status: JobStatus.Failed }));
       const [first, second] = await Promise.all([store.deleteBatch('b1'), store.deleteBatch('b1')]);
-      expect([first, second].filter((names) => names.length)).toEqual([['b1-job0', 'b1-job1']]);
+      expect([first, second].filter((runs) => runs.length).map((runs) => runs.map((run) => run.name))).toEqual([['b1-job0', 'b1-job1']]);
       expect(await store.countByStatus()).toEqual({ ...zero, Waiting: 1 });
       await store.deleteBatch('b2');
       expect(await redis.exists(keys.statusCounts)).toBe(0);

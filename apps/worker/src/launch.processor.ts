@@ -56,8 +56,10 @@ export class LaunchProcessor extends QueueProcessor {
   }
 
   async process(work: Job<LaunchWork>, token?: string): Promise<LaunchOutcome> {
-    const { jobName } = work.data;
-    if (isSlotLimited(this.runtime)) {
+    const { jobName, generation = 0 } = work.data;
+    // A restart's earlier run may hold the very slot this would wait for: the runtime ends that run
+    // first, then waits for a slot itself.
+    if (isSlotLimited(this.runtime) && generation === 0) {
       try {
         await this.runtime.whenSlotFree(this.shutdown.signal);
       } catch (error) {
@@ -69,7 +71,7 @@ export class LaunchProcessor extends QueueProcessor {
     }
     let outcome: LaunchOutcome;
     try {
-      outcome = await this.launcher.launch(jobName);
+      outcome = await this.launcher.launch(jobName, generation);
     } catch (error) {
       return this.retryOrGiveUp(work, error);
     }
@@ -98,7 +100,8 @@ export class LaunchProcessor extends QueueProcessor {
     }
     const message = `the job could not be launched within ${durationInWords(this.giveUpAfterMs / 1000)}: ${(error as Error).message}`;
     try {
-      await this.recorder.record(work.data.jobName, { kind: 'failed', at: rfc3339(this.clock.now()), reason: 'LaunchFailed', message });
+      const { jobName, generation } = work.data;
+      await this.recorder.record(jobName, { kind: 'failed', at: rfc3339(this.clock.now()), generation, reason: 'LaunchFailed', message });
     } catch (recordError) {
       // Not given up then: the job would stay Waiting for good. The next attempt tries both again.
       this.logger.error({ err: recordError, job: work.data.jobName }, 'could not record that a job could not be launched');

@@ -98,6 +98,11 @@ export interface ResolvedJob {
   args?: string[];
   payloadPath?: string;
   hasPayload: boolean;
+  /**
+   * The run to launch (JobRecord.generation; absent: the first). Set by the launcher, never stored
+   * with the spec: a restart launches the same spec again as a new run.
+   */
+  generation?: number;
 }
 
 /** A single job is a batch of type `job` holding one job. */

@@ -1,7 +1,7 @@
 import type { ResolvedJob } from './job-spec';
 import type { JobStatus } from './job-status';
 import type { Observation } from './observation';
-import type { BatchRecord, JobRecord, NewBatch } from './records';
+import type { BatchRecord, JobRecord, JobRun, NewBatch } from './records';
 
 /** Receives what a runtime observes; the one write path for job status sits behind it. */
 export type ObservationSink = (jobName: string, observation: Observation) => Promise<void>;
@@ -18,7 +18,9 @@ export interface JobRuntime {
    */
   start(sink: ObservationSink): Promise<void>;
   /**
-   * Creates the job in the runtime. A job this service already launched counts as success.
+   * Creates run `job.generation` of the job in the runtime. That run launched already counts as
+   * success; an earlier run of the job (a restart) is ended and its runtime object removed first,
+   * so the new run starts under the same name; a later run there means this launch is stale: a no-op.
    * Throws RuntimeUnavailableError when trying again later may work, PermanentLaunchError when not.
    */
   launch(job: ResolvedJob, payload: string | undefined): Promise<void>;
@@ -63,13 +65,19 @@ export interface StatusStore {
   /** Names of jobs whose status is not final. */
   listUnfinishedJobNames(): Promise<string[]>;
   getSpec(name: string): Promise<ResolvedJob | undefined>;
+  /** The payload stays, like the spec, until the job is deleted or removed by retention (restart and copy need it). */
   getPayload(name: string): Promise<string | undefined>;
-  /** The payload leaves Redis once the runtime holds it. */
-  dropPayload(name: string): Promise<void>;
-  /** Compare-and-set: applies `change` to the current record; retried on a concurrent write. */
+  /** Whether the job's payload is stored, without reading it. */
+  hasPayload(name: string): Promise<boolean>;
+  /**
+   * Compare-and-set: applies `change` to the current record; retried on a concurrent write, so a
+   * change is always decided on the revision it lands on (an observation's generation included).
+   * A change to a new generation (a restart) also puts the job in the dispatch outbox, and a batch
+   * whose job leaves a final status counts as unfinished again, in the same atomic step.
+   */
   update(name: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecordChange>;
-  /** Removes a batch with its jobs and records their names in the cleanup outbox. */
-  deleteBatch(name: string): Promise<string[]>;
+  /** Removes a batch with its jobs and records their names in the cleanup outbox; returns the runs the jobs were at. */
+  deleteBatch(name: string): Promise<JobRun[]>;
   /** Batches (single jobs' too) whose jobs are all final and ended at or before `cutoff`, oldest first, at most `limit`. */
   listExpiredBatches(cutoff: Date, limit: number): Promise<string[]>;
   /**
@@ -89,12 +97,16 @@ export interface StatusStore {
   countByStatus(): Promise<Record<JobStatus, number>>;
 }
 
-/** The work queue between the API and the workers. */
+/**
+ * The work queue between the API and the workers. Launch and stop work is per run: the work of a
+ * restarted job's new run is queued anew, even while that of an earlier run is still known.
+ */
 export interface WorkQueue {
-  enqueueLaunch(jobNames: string[]): Promise<void>;
+  enqueueLaunch(runs: JobRun[]): Promise<void>;
   /** Removes launch work that no worker has taken yet; work already taken is skipped by the worker. */
-  cancelLaunch(jobNames: string[]): Promise<void>;
-  enqueueStop(jobNames: string[]): Promise<void>;
+  cancelLaunch(runs: JobRun[]): Promise<void>;
+  enqueueStop(runs: JobRun[]): Promise<void>;
+  /** Removal is of everything the runtime keeps for the job, whatever its runs. */
   enqueueRemove(jobNames: string[]): Promise<void>;
 }
 

@@ -14,6 +14,8 @@ export interface JobStatusView {
   status: JobStatus;
   message?: string;
   failed: number;
+  /** When the job was last restarted. */
+  restart?: string;
   podStatuses: PodStatus[];
 }
 
@@ -45,6 +47,7 @@ export function toJobView(record: JobRecord): JobStatusView {
     status: record.status,
     message: record.message,
     failed: record.failed,
+    restart: record.restart,
     podStatuses: record.podStatuses,
   };
   return dropUndefined(view);

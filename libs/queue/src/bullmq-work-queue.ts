@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
-import type { WorkQueue } from '@rjs/core';
+import type { JobRun, WorkQueue } from '@rjs/core';
 import {
   type ControlAction,
   type ControlWork,
@@ -56,30 +56,40 @@ export class BullMqWorkQueue implements WorkQueue {
     this.controlQueue.on('error', listener);
   }
 
-  async enqueueLaunch(jobNames: string[]): Promise<void> {
-    if (jobNames.length === 0) return;
+  async enqueueLaunch(runs: JobRun[]): Promise<void> {
+    if (runs.length === 0) return;
     await this.launchQueue.addBulk(
-      jobNames.map((jobName) => ({ name: 'launch', data: { jobName }, opts: { ...LAUNCH_WORK_OPTIONS, jobId: launchJobId(jobName) } })),
+      runs.map((run) => ({ name: 'launch', data: workData(run), opts: { ...LAUNCH_WORK_OPTIONS, jobId: launchJobId(run.name, run.generation) } })),
     );
   }
 
-  async cancelLaunch(jobNames: string[]): Promise<void> {
+  async cancelLaunch(runs: JobRun[]): Promise<void> {
     // A job that a worker already holds is locked and stays; the worker skips it (the record is final or gone).
-    await Promise.all(jobNames.map((name) => this.launchQueue.remove(launchJobId(name)).catch(() => 0)));
+    await Promise.all(runs.map((run) => this.launchQueue.remove(launchJobId(run.name, run.generation)).catch(() => 0)));
   }
 
-  enqueueStop(jobNames: string[]): Promise<void> {
-    return this.enqueueControl('stop', jobNames);
+  enqueueStop(runs: JobRun[]): Promise<void> {
+    return this.enqueueControl('stop', runs);
   }
 
+  /** One removal per job, whatever run it was at: its id is that of the first run. */
   enqueueRemove(jobNames: string[]): Promise<void> {
-    return this.enqueueControl('remove', jobNames);
+    return this.enqueueControl('remove', jobNames.map((name) => ({ name, generation: 0 })));
   }
 
-  private async enqueueControl(action: ControlAction, jobNames: string[]): Promise<void> {
-    if (jobNames.length === 0) return;
+  private async enqueueControl(action: ControlAction, runs: JobRun[]): Promise<void> {
+    if (runs.length === 0) return;
     await this.controlQueue.addBulk(
-      jobNames.map((jobName) => ({ name: action, data: { action, jobName }, opts: { ...CONTROL_WORK_OPTIONS, jobId: controlJobId(action, jobName) } })),
+      runs.map((run) => ({
+        name: action,
+        data: { action, ...workData(run) },
+        opts: { ...CONTROL_WORK_OPTIONS, jobId: controlJobId(action, run.name, run.generation) },
+      })),
     );
   }
+}
+
+/** The first run's work has no generation field, as work queued before restarts existed. */
+function workData({ name, generation }: JobRun): { jobName: string; generation?: number } {
+  return generation > 0 ? { jobName: name, generation } : { jobName: name };
 }

@@ -63,12 +63,17 @@ return 1
 
 /**
  * Compare-and-set of one job record. The old status is the one in the document at expectedRev,
- * so the counts stay exact: a write computed from a stale read never lands.
+ * so the counts stay exact: a write computed from a stale read never lands (nor does an
+ * observation judged against the run, or generation, of a stale read).
  * The job that leaves its batch with no unfinished job puts the batch in the finished index, scored
  * by its `ended`. (A batch recorded before that index existed has no open count: its first job to
  * finish puts it there early, and REMOVE_BATCH takes it out again while a job has not finished.)
- * KEYS: job, unfinished, statusCounts, openBatches, finished.
- * ARGV: expectedRev, newDoc, name, final ('1'/'0'), oldStatus, newStatus, wasFinal ('1'/'0'), batchName, endedMs.
+ * A job that leaves a final status (a restart) makes its batch unfinished again: counted open, out
+ * of the finished index, so retention leaves it alone. A new run (a restart) enters the dispatch
+ * outbox in the same step, as an accepted job does.
+ * KEYS: job, unfinished, statusCounts, openBatches, finished, dispatchOutbox.
+ * ARGV: expectedRev, newDoc, name, final ('1'/'0'), oldStatus, newStatus, wasFinal ('1'/'0'), batchName, endedMs,
+ * newRun ('1'/'0').
  * Returns -1 when the record is gone, 0 on a revision mismatch, 1 when written.
  */
 export const COMPARE_AND_SET = `${ADD_TO_STATUS_COUNT}
@@ -85,6 +90,11 @@ if ARGV[4] == '1' and ARGV[7] == '0' and redis.call('HINCRBY', KEYS[4], ARGV[8],
   redis.call('HDEL', KEYS[4], ARGV[8])
   redis.call('ZADD', KEYS[5], ARGV[9], ARGV[8])
 end
+if ARGV[4] == '0' and ARGV[7] == '1' then
+  redis.call('HINCRBY', KEYS[4], ARGV[8], 1)
+  redis.call('ZREM', KEYS[5], ARGV[8])
+end
+if ARGV[10] == '1' then redis.call('SADD', KEYS[6], ARGV[3]) end
 return 1
 `;
 
@@ -99,9 +109,9 @@ return 1
  * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, cleanupOutbox, statusCounts, openBatches, finished,
  * then per job: job, payload.
  * ARGV: indexMember, batchName, cutoff ('' = remove whatever the jobs' state), then per job: name.
- * Returns {1} when removed, {0} when the batch is already gone, {-1} when a job is unfinished (the
- * batch leaves the finished index until its last job finishes), {-2, latestEnded} when a job ended
- * after the cutoff (nothing changed).
+ * Returns {1, generation of each job (0 when absent or gone)} when removed, {0} when the batch is
+ * already gone, {-1} when a job is unfinished (the batch leaves the finished index until its last
+ * job finishes), {-2, latestEnded} when a job ended after the cutoff (nothing changed).
  */
 export const REMOVE_BATCH = `${ADD_TO_STATUS_COUNT}
 local FIXED_KEYS, KEYS_PER_JOB, FIXED_ARGS = 8, 2, 3
@@ -120,12 +130,15 @@ if cutoff ~= '' then
     end
   end
 end
-local statuses, latest = {}, ''
+-- The answer when removed: 1, then each job's generation (a table, not unpack: batches may be large).
+local statuses, removed, latest = {}, {1}, ''
 for i = 1, jobCount do
   local doc = redis.call('HGET', jobKey(i), 'doc')
+  removed[i + 1] = 0
   if doc then
     doc = cjson.decode(doc)
     statuses[i] = doc.status
+    if type(doc.generation) == 'number' then removed[i + 1] = doc.generation end
     if type(doc.ended) == 'string' and doc.ended > latest then latest = doc.ended end
   end
 end
@@ -142,7 +155,7 @@ for i = 1, jobCount do
   redis.call('SREM', KEYS[4], name)
   redis.call('SADD', KEYS[5], name)
 end
-return {1}
+return removed
 `;
 
 /**

@@ -3,7 +3,7 @@
  * every version that runs against the same Redis: renaming a key needs a data migration.
  *
  *   rjs:<component>:job:<name>       HASH  doc (JobRecord JSON), rev (write counter), spec (ResolvedJob JSON)
- *   rjs:<component>:payload:<name>   STRING the payload, until the runtime holds it
+ *   rjs:<component>:payload:<name>   STRING the payload, kept with the record (restart and copy launch it again)
  *   rjs:<component>:batch:<name>     STRING BatchRecord JSON (single jobs have one too, of type job)
  *   rjs:<component>:idx:singles      ZSET  job names of single jobs, scored by creation time (ms)
  *   rjs:<component>:idx:batches      ZSET  batch names (type batch), scored by creation time (ms)

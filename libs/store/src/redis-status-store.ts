@@ -4,8 +4,10 @@ import {
   DomainError,
   ErrorCode,
   isFinal,
+  generationOf,
   type JobRecord,
   type JobRecordChange,
+  type JobRun,
   JobStatus,
   type NewBatch,
   type ResolvedJob,
@@ -123,8 +125,8 @@ export class RedisStatusStore implements StatusStore {
     return (await this.redis.get(this.keys.payload(name))) ?? undefined;
   }
 
-  async dropPayload(name: string): Promise<void> {
-    await this.redis.del(this.keys.payload(name));
+  async hasPayload(name: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.payload(name))) === 1;
   }
 
   async update(name: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecordChange> {
@@ -144,10 +146,12 @@ export class RedisStatusStore implements StatusStore {
       const final = isFinal(next.status) ? '1' : '0';
       const wasFinal = isFinal(current.status) ? '1' : '0';
       const endedMs = String(Date.parse(next.ended ?? next.updated));
+      const newRun = generationOf(next) !== generationOf(current) ? '1' : '0';
+      const k = this.keys;
       const result = await compareAndSet.run(
         this.redis,
-        [key, this.keys.unfinished, this.keys.statusCounts, this.keys.openBatches, this.keys.finished],
-        [rev, JSON.stringify(next), name, final, current.status, next.status, wasFinal, current.batchName, endedMs],
+        [key, k.unfinished, k.statusCounts, k.openBatches, k.finished, k.dispatchOutbox],
+        [rev, JSON.stringify(next), name, final, current.status, next.status, wasFinal, current.batchName, endedMs, newRun],
       );
       if (result === 1) return { record: next, changed: true };
       if (result === -1) return { changed: false };
@@ -155,10 +159,10 @@ export class RedisStatusStore implements StatusStore {
     throw new DomainError(ErrorCode.Conflict, `job ${name} is changing too often to update; try again`);
   }
 
-  async deleteBatch(name: string): Promise<string[]> {
+  async deleteBatch(name: string): Promise<JobRun[]> {
     // A concurrent delete of the same batch wins once; the other sees it gone and reports nothing.
-    const { removed, jobNames } = await this.removeBatch(name, '');
-    return removed ? jobNames : [];
+    const { removed, jobNames, generations } = await this.removeBatch(name, '');
+    return removed ? jobNames.map((jobName, i) => ({ name: jobName, generation: generations[i] })) : [];
   }
 
   listExpiredBatches(cutoff: Date, limit: number): Promise<string[]> {
@@ -178,20 +182,25 @@ export class RedisStatusStore implements StatusStore {
   }
 
   /** REMOVE_BATCH for `name`; `cutoff` '' removes it whatever its jobs' state. */
-  private async removeBatch(name: string, cutoff: string): Promise<{ removed: boolean; jobNames: string[]; latestEnded?: string }> {
+  private async removeBatch(name: string, cutoff: string): Promise<{ removed: boolean; jobNames: string[]; generations: number[]; latestEnded?: string }> {
     const k = this.keys;
     const batch = await this.getBatch(name);
     if (!batch) {
       // Gone already: retention must not find it in the finished index again.
       if (cutoff) await this.redis.zrem(k.finished, name);
-      return { removed: false, jobNames: [] };
+      return { removed: false, jobNames: [], generations: [] };
     }
     const single = batch.batchType === 'job';
     const keys = [k.batch(name), single ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.cleanupOutbox, k.statusCounts, k.openBatches, k.finished];
     for (const job of batch.jobNames) keys.push(k.job(job), k.payload(job));
     const indexMember = single ? batch.jobNames[0] : name;
-    const [result, latestEnded] = (await removeBatch.run(this.redis, keys, [indexMember, name, cutoff, ...batch.jobNames])) as [number, string?];
-    return { removed: result === 1, jobNames: batch.jobNames, latestEnded: result === -2 ? latestEnded : undefined };
+    const [result, ...rest] = (await removeBatch.run(this.redis, keys, [indexMember, name, cutoff, ...batch.jobNames])) as [number, ...(string | number)[]];
+    return {
+      removed: result === 1,
+      jobNames: batch.jobNames,
+      generations: result === 1 ? (rest as number[]) : [],
+      latestEnded: result === -2 ? (rest[0] as string) : undefined,
+    };
   }
 
   /** How many job records hold each status, every status listed (0 when none). */

@@ -30,13 +30,13 @@ export class JobRemover {
   }
 
   private async delete(batchName: string): Promise<void> {
-    const jobNames = await this.store.deleteBatch(batchName);
+    const runs = await this.store.deleteBatch(batchName);
     try {
-      await this.queue.cancelLaunch(jobNames);
+      await this.queue.cancelLaunch(runs);
     } catch (error) {
       this.onQueueFailure(error);
     }
-    await queueRuntimeRemoval(this.store, this.queue, jobNames, this.onQueueFailure);
+    await queueRuntimeRemoval(this.store, this.queue, runs.map((run) => run.name), this.onQueueFailure);
   }
 }
 

@@ -7,3 +7,6 @@ export * from './launch-job';
 export * from './control-job';
 export * from './recovery';
 export * from './retention';
+export * from './restart-jobs';
+export * from './copy-jobs';
+export * from './stored-jobs';
