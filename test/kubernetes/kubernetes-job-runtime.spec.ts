@@ -203,6 +203,64 @@ describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
     });
   });
 
+  describe('restart (a later run of the job)', () => {
+    it('deletes the running earlier Job in the foreground, its pods first, then creates the new run\'s Job under the same name', async () => {
+      cluster = await startCluster();
+      const events: string[] = [];
+      cluster.server.store.subscribe(({ type, kind, object }) => {
+        if (kind !== 'Secret') events.push(`${type} ${kind} run ${object.metadata.labels?.[LabelKey.generation] ?? '?'}${object.metadata.deletionTimestamp ? ' (deleting)' : ''}`);
+      });
+      const job = nodeJob('setInterval(() => {}, 1000)', { hasPayload: true });
+      await cluster.runtime.launch(job, '{"x":1}');
+      await reported(cluster.sink, job.name, 'running');
+      const earlier = cluster.server.get('jobs', NAMESPACE, job.name)!;
+
+      await cluster.runtime.launch({ ...job, generation: 1 }, '{"x":1}');
+
+      const current = cluster.server.get('jobs', NAMESPACE, job.name)!;
+      expect(current.metadata.uid).not.toBe(earlier.metadata.uid);
+      expect(current.metadata.labels?.[LabelKey.generation]).toBe('1');
+      const secret = cluster.server.get('secrets', NAMESPACE, payloadSecretName(job.name))!;
+      expect(secret.metadata.ownerReferences?.[0]?.uid).toBe(current.metadata.uid);
+      expect(secret.metadata.labels?.[LabelKey.generation]).toBe('1');
+      // The earlier Job went only once its pod had, and the new one came after.
+      const order = (event: string) => {
+        expect(events).toContain(event);
+        return events.indexOf(event);
+      };
+      expect(order('DELETED Pod run 0 (deleting)')).toBeGreaterThan(order('MODIFIED Job run 0 (deleting)'));
+      expect(order('DELETED Job run 0 (deleting)')).toBeGreaterThan(order('DELETED Pod run 0 (deleting)'));
+      expect(order('ADDED Job run 1')).toBeGreaterThan(order('DELETED Job run 0 (deleting)'));
+
+      // The watch tells of the earlier run's end (as of its run: the records ignore it), then of the new run.
+      const stoppedEarlier = await eventually(
+        () => cluster.sink.of(job.name).find((o) => o.kind === 'stopped' && o.generation === 0),
+        () => `the earlier run to be reported stopped; reported ${JSON.stringify(cluster.sink.of(job.name).map((o) => [o.kind, o.generation]))}`,
+      );
+      const running = await eventually(
+        () => cluster.sink.of(job.name).find((o) => o.kind === 'running' && o.generation === 1),
+        () => 'the new run to be reported running',
+      );
+      expect(cluster.sink.of(job.name).indexOf(running)).toBeGreaterThan(cluster.sink.of(job.name).indexOf(stoppedEarlier));
+      const earlierPods = new Set(stoppedEarlier.podStatuses?.map((p) => p.name));
+      expect(earlierPods.size).toBe(1);
+      expect(running.podStatuses?.some((p) => earlierPods.has(p.name))).toBe(false);
+      expect(await cluster.runtime.has(job.name)).toBe(true);
+    });
+
+    it('takes a launch of an earlier run, once a later run holds the name, for a no-op', async () => {
+      cluster = await startCluster();
+      const job = nodeJob('setInterval(() => {}, 1000)');
+      await cluster.runtime.launch({ ...job, generation: 2 }, undefined);
+      const created = cluster.server.get('jobs', NAMESPACE, job.name)!;
+
+      await cluster.runtime.launch({ ...job, generation: 1 }, undefined);
+
+      expect(cluster.server.get('jobs', NAMESPACE, job.name)?.metadata.uid).toBe(created.metadata.uid);
+      expect(cluster.server.requests.filter((r) => r.verb === 'delete')).toEqual([]);
+    });
+  });
+
   describe('configuration', () => {
     it('uses the namespace given in the options over the kubeconfig one', async () => {
       cluster = await startCluster({ namespace: 'other' });

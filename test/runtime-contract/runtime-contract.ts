@@ -192,6 +192,31 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       expect(attemptsCounted(counter)).toBe(1);
     });
 
+    it('runs a job again as a later run (a restart) under the same name: the earlier run ends first, and its late launch is a no-op', async () => {
+      const report = join(scratch, 'report.json');
+      const counter = join(scratch, 'attempts');
+      const job = aJob().sleeping(300).withPayload().countingAttemptsIn(counter).reportingTo(report).build();
+      await runtime.launch(job, 'the payload');
+      const first = await eventually(() => readReport(report), 'the first run to start');
+
+      await runtime.launch({ ...job, generation: 1 }, 'the payload');
+
+      await eventually(() => processGone(first.pid), 'the first run\'s process to be gone');
+      const second = await eventually(() => readReport(report)?.pid !== first.pid && readReport(report), 'the second run to start');
+      expect(second.env.RADIX_JOB_NAME).toBe(job.name);
+      expect(Buffer.from(second.payloadBase64 ?? '', 'base64').toString()).toBe('the payload');
+      await sink.until(job.name, (o) => o.kind === 'running' && o.generation === 1, 'the second run running');
+      // Each observation says its run, and carries that run's attempts only.
+      const podsOf = (generation: number) => new Set(sink.of(job.name).filter((o) => (o.generation ?? 0) === generation).flatMap((o) => lastPods(o).map((p) => p.name)));
+      expect([...podsOf(1)].filter((name) => podsOf(0).has(name))).toEqual([]);
+      expect(sink.of(job.name).filter((o) => (o.generation ?? 0) === 0).map((o) => o.kind)).not.toContain('succeeded');
+
+      await runtime.launch(job, 'the payload');
+      await runtime.stop(job.name);
+      expect(await sink.until(job.name, (o) => o.kind === 'stopped' && o.generation === 1, 'the second run stopped')).toBeDefined();
+      expect(attemptsCounted(counter)).toBe(2);
+    });
+
     it('leaves a finished job finished when asked to stop it', async () => {
       const job = aJob().build();
       await runtime.launch(job, undefined);

@@ -38,6 +38,7 @@ const LABELS = {
   'radix-job-scheduler/batch-name': 'batch-compute-20240501100000-abcdefgh',
   'radix-job-scheduler/job-name': NAME,
   'radix-job-scheduler/batch-type': 'batch',
+  'radix-job-scheduler/generation': '0',
 };
 
 type Case = [description: string, built: () => V1Job, read: (m: V1Job) => unknown, expected: unknown];
@@ -46,6 +47,12 @@ const cases: Case[] = [
   ['names the Job as the job, in the namespace', () => manifest(), (m) => [m.metadata?.name, m.metadata?.namespace], [NAME, 'jobs']],
   ['labels the Job with service, component, batch and job', () => manifest(), (m) => m.metadata?.labels, LABELS],
   ['labels the pod template the same', () => manifest(), (m) => m.spec?.template.metadata?.labels, LABELS],
+  [
+    'labels a restarted job\'s Job and pods with its run, keeping the name',
+    () => manifest({ generation: 3 }),
+    (m) => [m.metadata?.name, m.metadata?.labels?.['radix-job-scheduler/generation'], m.spec?.template.metadata?.labels?.['radix-job-scheduler/generation']],
+    [NAME, '3', '3'],
+  ],
   ['keeps the free-text jobId as an annotation', () => manifest({ jobId: 'my job #1' }), (m) => m.metadata?.annotations, { 'radix-job-scheduler/job-id': 'my job #1' }],
   ['never restarts a container in place', () => manifest(), (m) => podSpec(m).restartPolicy, 'Never'],
   ['sets backoffLimit', () => manifest({ backoffLimit: 3 }), (m) => m.spec?.backoffLimit, 3],
