@@ -50,6 +50,11 @@ const ROUTES: [method: string, path: string, operationId: string][] = [
   ['post', '/api/v1/batches/{batchName}/stop', 'stopBatch'],
   ['get', '/api/v1/batches/{batchName}/jobs/{jobName}', 'getBatchJob'],
   ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', 'stopBatchJob'],
+  ['post', '/api/v1/jobs/{jobName}/restart', 'restartJob'],
+  ['post', '/api/v1/jobs/{jobName}/copy', 'copyJob'],
+  ['post', '/api/v1/batches/{batchName}/restart', 'restartBatch'],
+  ['post', '/api/v1/batches/{batchName}/copy', 'copyBatch'],
+  ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/restart', 'restartBatchJob'],
 ];
 
 const ref = (model: string) => `#/components/schemas/${model}`;
@@ -92,6 +97,8 @@ describe('the OpenAPI document and UI', () => {
   it.each([
     ['post', '/api/v1/jobs', 'JobScheduleDescription', { $ref: ref('JobStatus') }],
     ['post', '/api/v1/batches', 'BatchScheduleDescription', { $ref: ref('BatchStatus') }],
+    ['post', '/api/v1/jobs/{jobName}/copy', 'CopyRequest', { $ref: ref('JobStatus') }],
+    ['post', '/api/v1/batches/{batchName}/copy', 'CopyRequest', { $ref: ref('BatchStatus') }],
   ])('%s %s takes a %s', (method, path, model, answer) => {
     const operation = doc.paths[path][method];
     expect(jsonSchema(operation.requestBody?.content)).toEqual({ $ref: ref(model) });
@@ -106,6 +113,9 @@ describe('the OpenAPI document and UI', () => {
     ['get', '/api/v1/batches/{batchName}/jobs/{jobName}', { $ref: ref('JobStatus') }],
     ['delete', '/api/v1/jobs/{jobName}', { $ref: ref('Status') }],
     ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', { $ref: ref('Status') }],
+    ['post', '/api/v1/jobs/{jobName}/restart', { $ref: ref('Status') }],
+    ['post', '/api/v1/batches/{batchName}/restart', { $ref: ref('Status') }],
+    ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/restart', { $ref: ref('Status') }],
   ])('%s %s answers %j', (method, path, answer) => {
     expect(jsonSchema(doc.paths[path][method].responses['200'].content)).toEqual(answer);
   });
@@ -132,6 +142,9 @@ describe('the OpenAPI document and UI', () => {
     expect(s.JobStatus.properties?.status.enum).toEqual(['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
     expect(s.BatchStatus.properties?.status.enum).toEqual(['Waiting', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
     expect(s.JobStatus.properties?.created).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(s.JobStatus.properties?.restart).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(s.CopyRequest.properties?.imageTagName).toMatchObject({ type: 'string', maxLength: 128 });
+    expect(doc.paths['/api/v1/jobs/{jobName}/restart'].post.responses).toHaveProperty('409');
     expect(s.BatchStatus.properties?.jobStatuses).toMatchObject({ type: 'array', items: { $ref: ref('JobStatus') } });
     expect(s.JobStatus.properties?.podStatuses).toMatchObject({ type: 'array', items: { $ref: ref('PodStatus') } });
     expect(s.PodStatus.properties?.exitCode).toMatchObject({ type: 'integer', format: 'int32' });

@@ -76,9 +76,9 @@ describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
     expect(JSON.stringify(pod.affinity)).toContain('radix-nodetype');
     const secret = kube.list('secrets', NAMESPACE).find((s: any) => s.metadata.ownerReferences?.[0]?.name === body.name) as any;
     expect(Buffer.from(secret.data.payload, 'base64').toString()).toBe('{"x": 10, "y": 20}');
-    // The payload left Redis once the runtime held it.
+    // The payload stays in Redis with the record (restart and copy need it), as well as in the Secret.
     const client = redis.client();
-    expect(await client.exists(`rjs:compute:payload:${body.name}`)).toBe(0);
+    expect(await client.get(`rjs:compute:payload:${body.name}`)).toBe('{"x": 10, "y": 20}');
     await client.quit();
   });
 
@@ -125,6 +125,36 @@ describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
       `Job ${body.name} and its Secret to be deleted`,
     );
     expect((await http(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`)).status).toBe(404);
+  });
+
+  it('restarts a running job: the earlier Job goes with its pods, a new Job of the same name runs it again, and the earlier run\'s end changes nothing', async () => {
+    const { body } = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', { payload: '{"sleepSeconds": 60}' });
+    await jobReaches(scheduler.url, body.name, 'Running');
+    const earlier = kube.get('jobs', NAMESPACE, body.name) as any;
+    const [earlierPod] = kube.podsOf(NAMESPACE, body.name).map((p: any) => p.metadata.name);
+
+    expect((await http(scheduler.url, 'POST', `/api/v1/jobs/${body.name}/restart`)).status).toBe(200);
+
+    const running = await eventually(async () => {
+      const { body: job } = await http<JobStatusView>(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`);
+      return job.status === 'Running' && job.podStatuses.length === 2 && job;
+    }, 'the new run to be recorded Running');
+    const current = kube.get('jobs', NAMESPACE, body.name) as any;
+    expect(current.metadata.uid).not.toBe(earlier.metadata.uid);
+    expect(current.metadata.labels['radix-job-scheduler/generation']).toBe('1');
+    expect(kube.podsOf(NAMESPACE, body.name).map((p: any) => p.metadata.name)).not.toContain(earlierPod);
+    expect(running.podStatuses.map((p) => [p.name === earlierPod, p.podIndex, p.replicaStatus.status])).toEqual([
+      [true, 0, 'Stopped'],
+      [false, 1, 'Running'],
+    ]);
+    expect(running.restart).toBeDefined();
+    // The watch reported the earlier Job deleted before it finished (stopped) after the restart; the record stays with the new run.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await http<JobStatusView>(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`)).body.status).toBe('Running');
+    const secret = kube.list('secrets', NAMESPACE).find((s: any) => s.metadata.name === `${body.name}-payload`) as any;
+    expect(secret.metadata.ownerReferences[0].uid).toBe(current.metadata.uid);
+    expect(Buffer.from(secret.data.payload, 'base64').toString()).toBe('{"sleepSeconds": 60}');
+    expect((await http(scheduler.url, 'DELETE', `/api/v1/jobs/${body.name}`)).status).toBe(200);
   });
 
   it('retries Kubernetes API errors and counts them in /metrics by code', async () => {

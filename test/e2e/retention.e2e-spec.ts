@@ -89,6 +89,34 @@ describe('retention end to end', () => {
     await eventually(() => !existsSync(join(workDir(), quick)) && !existsSync(join(workDir(), slow)), 'the batch’s job directories to be removed', 30_000);
   });
 
+  it('keeps a restarted batch while its restarted job runs again, then removes it; what retention removed cannot be restarted or copied', async () => {
+    const { body: batch } = await http<BatchStatusView>(scheduler.url, 'POST', '/api/v1/batches', {
+      jobScheduleDescriptions: [{ payload: '{}' }, { payload: JSON.stringify({ sleepSeconds: 4 }) }],
+    });
+    const [quick, slow] = batch.jobStatuses!.map((job) => job.name);
+    await jobReaches(scheduler.url, quick, 'Succeeded');
+    const firstEnd = (await jobReaches(scheduler.url, slow, 'Succeeded')).ended!;
+    // Within the retention (2 s): the batch is still there to restart.
+    expect((await http(scheduler.url, 'POST', `/api/v1/batches/${batch.name}/jobs/${slow}/restart`)).status).toBe(200);
+
+    // Past the first end's retention and a sweep, while the restarted job runs: the batch stays whole.
+    await eventually(() => secondsSince(firstEnd) > RETENTION_SECONDS + 2, 'the first end to be past its retention', 30_000);
+    expect((await http<JobStatusView>(scheduler.url, 'GET', `/api/v1/jobs/${slow}`)).body.status).toBe('Running');
+    expect((await http<JobStatusView>(scheduler.url, 'GET', `/api/v1/jobs/${quick}`)).body.status).toBe('Succeeded');
+
+    await jobReaches(scheduler.url, slow, 'Succeeded');
+    await eventually(async () => (await http(scheduler.url, 'GET', `/api/v1/batches/${batch.name}`)).status === 404, 'the batch to be removed', 30_000);
+    const restart = await http<{ message: string }>(scheduler.url, 'POST', `/api/v1/batches/${batch.name}/restart`);
+    expect(restart.status).toBe(404);
+    expect(restart.body.message).toBe(
+      `batch ${batch.name} is not found, so it cannot be restarted: it never existed, was deleted, or was removed by retention with its specs and payloads`,
+    );
+    const copy = await http<{ message: string }>(scheduler.url, 'POST', `/api/v1/batches/${batch.name}/copy`);
+    expect(copy.status).toBe(404);
+    // The payloads went with the records.
+    expect(await client.exists(keys.payload(quick), keys.payload(slow))).toBe(0);
+  });
+
   it('reports the age of the oldest finished record', async () => {
     const { body } = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', {});
     await jobReaches(scheduler.url, body.name, 'Succeeded');

@@ -7,9 +7,11 @@ import {
   type Clock,
   JobAcceptor,
   JobController,
+  JobCopier,
   JobLauncher,
   JobQueries,
   JobRemover,
+  JobRestarter,
   type JobRuntime,
   JobStopper,
   ObservationRecorder,
@@ -107,6 +109,15 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
           (store: StatusStore, queue: WorkQueue, queries: JobQueries, clock: Clock) => new JobStopper(store, queue, queries, clock),
         ),
         useCase(
+          JobRestarter,
+          [STATUS_STORE, WORK_QUEUE, JobQueries, CLOCK],
+          (store: StatusStore, queue: WorkQueue, queries: JobQueries, clock: Clock) =>
+            new JobRestarter(store, queue, queries, clock, (error) =>
+              logger.warn({ err: error }, 'restarted jobs could not be queued yet; recovery will queue them'),
+            ),
+        ),
+        useCase(JobCopier, [STATUS_STORE, JobAcceptor], (store: StatusStore, acceptor: JobAcceptor) => new JobCopier(store, acceptor)),
+        useCase(
           JobRemover,
           [STATUS_STORE, WORK_QUEUE],
           (store: StatusStore, queue: WorkQueue) =>
@@ -130,7 +141,7 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
             new VanishedJobReconciler(store, runtime, recorder, clock),
         ),
       ],
-      exports: [APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, ObservationRecorder, JobQueries, JobAcceptor, JobStopper, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
+      exports: [APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, ObservationRecorder, JobQueries, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
     };
   }
 

@@ -5,5 +5,6 @@
  */
 export * from './rules';
 export * from './schedule-requests.dto';
+export * from './copy-request.dto';
 export * from './validate-contract';
 export * from './validation-problems';

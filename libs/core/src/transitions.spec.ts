@@ -146,6 +146,14 @@ describe('restartRun: the only way out of a final status', () => {
     expect(restartRun({ ...finished, generation: 4 }, T2)?.generation).toBe(5);
   });
 
+  it('ends the attempts of the earlier run that had not ended: the restart stops them', () => {
+    const running = record({ status: 'Running', launched: true, podStatuses: [pod('a-1', { replicaStatus: { status: 'Failed' }, endTime: T0 }), pod('a-2', { podIndex: 1 })] });
+    expect(restartRun(running, T2)?.podStatuses).toEqual([
+      pod('a-1', { replicaStatus: { status: 'Failed' }, endTime: T0 }),
+      pod('a-2', { podIndex: 1, replicaStatus: { status: 'Stopped' }, endTime: T2 }),
+    ]);
+  });
+
   it('numbers the new run\'s attempts after the earlier ones', () => {
     const restarted = restartRun(finished, T2)!;
     const next = applyObservation(restarted, observe('running', T2, { generation: 1, podStatuses: [pod('a-3')] }))!;

@@ -1,4 +1,4 @@
-import { isFinal, JobStatus } from './job-status';
+import { isFinal, JobStatus, ReplicaStatus } from './job-status';
 import type { Observation } from './observation';
 import { generationOf, type JobRecord, type PodStatus } from './records';
 
@@ -45,15 +45,20 @@ export function canRestart(status: JobStatus): boolean {
 
 /**
  * Starts a new run of the job: the next generation, Waiting, `restart` set. The earlier runs'
- * attempts stay in `podStatuses` (the new run's come after them) and count in `failed`; what
- * described the earlier run (started, ended, message, launched) goes. `undefined` when refused.
+ * attempts stay in `podStatuses` (the new run's come after them) and count in `failed`; one that
+ * had not ended is Stopped now, for the restart ends it and what its runtime then reports belongs
+ * to the earlier run, which is ignored. What described the earlier run (started, ended, message,
+ * launched) goes. `undefined` when refused.
  */
 export function restartRun(record: JobRecord, at: string): JobRecord | undefined {
   const status = RESTART[record.status];
   if (!status) return undefined;
   const { started: _started, ended: _ended, message: _message, launched: _launched, ...kept } = record;
-  return { ...kept, status, generation: generationOf(record) + 1, restart: at, updated: at };
+  const podStatuses = record.podStatuses.map((pod) => (hasEnded(pod) ? pod : { ...pod, endTime: pod.endTime ?? at, replicaStatus: { status: ReplicaStatus.Stopped } }));
+  return { ...kept, status, podStatuses, generation: generationOf(record) + 1, restart: at, updated: at };
 }
+
+const hasEnded = (pod: PodStatus) => ([ReplicaStatus.Succeeded, ReplicaStatus.Failed, ReplicaStatus.Stopped] as string[]).includes(pod.replicaStatus.status);
 
 /** Pod statuses merge by name, in the order first seen; a later report of the same pod replaces it. */
 export function mergePodStatuses(current: PodStatus[], reported: PodStatus[] | undefined): PodStatus[] {
@@ -84,8 +89,9 @@ export function applyObservation(record: JobRecord, observation: Observation): J
   const next: JobRecord = { ...record, status, podStatuses, failed: Math.max(record.failed, countFailed(podStatuses)) };
   if (status !== JobStatus.Waiting) next.launched = true;
   if (!next.started) {
-    // started: when a container first ran; a runtime may report it only after the fact (a quick job).
-    const firstContainerStart = podStatuses.map((p) => p.containerStarted).filter(Boolean).sort()[0];
+    // started: when a container of this run first ran; a runtime may report it only after the fact
+    // (a quick job). The observation carries the run's attempts only, not those of earlier runs.
+    const firstContainerStart = (observation.podStatuses ?? []).map((p) => p.containerStarted).filter(Boolean).sort()[0];
     if (firstContainerStart) next.started = firstContainerStart;
     else if (status === JobStatus.Running) next.started = observation.at;
   }

@@ -71,11 +71,11 @@ export class JobStatusDto {
   status!: string;
   @ApiPropertyOptional({ description: 'Why the job failed or stopped, in words.' })
   message?: string;
-  @ApiPropertyOptional({ type: 'integer', format: 'int32', description: 'How many attempts failed.' })
+  @ApiPropertyOptional({ type: 'integer', format: 'int32', description: 'How many attempts failed, over every run of the job.' })
   failed?: number;
-  @ApiPropertyOptional({ type: String, description: UNSET })
+  @ApiPropertyOptional({ ...DATE_TIME, description: 'When the job was last restarted; absent when it never was.' })
   restart?: string;
-  @ApiPropertyOptional({ type: () => [PodStatusDto] })
+  @ApiPropertyOptional({ type: () => [PodStatusDto], description: 'Every attempt, those of earlier runs (before a restart) first.' })
   podStatuses?: PodStatusDto[];
 }
 
