@@ -10,6 +10,7 @@ import { controlQueueName, launchQueueName } from '@rjs/queue';
 import { createScheduler } from '../../apps/scheduler/src/bootstrap';
 import { createLogger } from '@rjs/platform';
 import { REDIS, STATUS_STORE } from '@rjs/platform';
+import { TestRedis } from '../support/redis-server';
 import { unusedRuntime } from '../support/unused-runtime';
 
 export const RADIX_CONFIG = join(__dirname, '../fixtures/api-radixconfig.yaml');
@@ -77,6 +78,32 @@ export async function startApi(redisUrl: string, component = 'compute', env: Rec
       await app.close();
     },
   };
+}
+
+export interface ApiOnTestRedis {
+  redis: TestRedis;
+  /** A client of the server, for assertions on keys. */
+  client: Redis;
+  api: ApiApp;
+}
+
+/**
+ * The api role (startApi) on a private redis-server for the enclosing describe. The fields are set
+ * in beforeAll: read them inside tests and hooks.
+ */
+export function apiOnTestRedis(component = 'compute'): ApiOnTestRedis {
+  const context = {} as ApiOnTestRedis;
+  beforeAll(async () => {
+    context.redis = await TestRedis.start();
+    context.client = context.redis.client();
+    context.api = await startApi(context.redis.url, component);
+  });
+  afterAll(async () => {
+    await context.api?.close();
+    await context.client?.quit();
+    await context.redis?.stop();
+  });
+  return context;
 }
 
 export interface Answer<T = unknown> {

@@ -9,6 +9,7 @@ import { eventually } from '../runtime-contract/collecting-sink';
 import { TestRedis } from '../support/redis-server';
 import { writeRadixConfig } from '../worker/worker-app';
 import { batchReaches, http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
+import { processGone } from '../support/processes';
 
 interface Report {
   pid: number;
@@ -24,15 +25,6 @@ interface Failure {
 }
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
 
 /**
  * Restart and copy end to end: the whole scheduler (api, worker, watcher) with the local runtime

@@ -8,6 +8,7 @@ import { JOB_PROGRAM } from '../runtime-contract/job-builder';
 import { TestRedis } from '../support/redis-server';
 import { writeRadixConfig } from '../worker/worker-app';
 import { batchReaches, http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
+import { processGone } from '../support/processes';
 
 interface Report {
   pid: number;
@@ -15,15 +16,6 @@ interface Report {
   env: Record<string, string>;
   payloadBase64?: string;
 }
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
 
 /**
  * End to end through the HTTP API: one process runs api, worker and watcher with the local runtime

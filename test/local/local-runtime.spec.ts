@@ -7,15 +7,7 @@ import { JobDirectory, LocalJobRuntime, ORPHAN_MESSAGE, SHUTDOWN_MESSAGE } from 
 import { CollectingSink, eventually } from '../runtime-contract/collecting-sink';
 import { aJob } from '../runtime-contract/job-builder';
 import { makeLocalHarness } from './local-harness';
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
+import { processGone } from '../support/processes';
 
 const readJson = <T>(file: string): T | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined);
 const readEvents = (file: string) =>

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { JobRuntime, Observation } from '@rjs/core';
 import { CollectingSink, eventually, isFinalObservation } from './collecting-sink';
 import { aJob } from './job-builder';
+import { processGone } from '../support/processes';
 
 export interface RuntimeHarness {
   runtime: JobRuntime;
@@ -18,15 +19,6 @@ interface Report {
   env: Record<string, string>;
   payloadBase64?: string;
 }
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-};
 
 const lastPods = (observation: Observation) => observation.podStatuses ?? [];
 

@@ -8,15 +8,7 @@ import { controlQueueName, launchQueueName } from '@rjs/queue';
 import { LogCapture } from '../api/api-app';
 import { TestRedis } from '../support/redis-server';
 import { killQueueWorkers, startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
+import { processGone } from '../support/processes';
 
 interface FlakyRuntime extends JobRuntime {
   /** When each launch was tried (ms since the epoch). */
