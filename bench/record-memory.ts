@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import type { JobStatusView } from '@rjs/core';
 import { createLogger } from '@rjs/platform';
@@ -15,7 +14,8 @@ import { ROOT } from './support/paths';
  * How much Redis memory one finished job costs, for sizing Redis against RETENTION_SECONDS:
  * `npm run bench:record-memory`. The whole scheduler (api, worker, watcher; local runtime running
  * examples/job/main.js) runs real jobs through its HTTP API on a private redis-server; then
- * MEMORY USAGE (SAMPLES 0: exact) is read on each key of the finished records, and the indexes'
+ * MEMORY USAGE (SAMPLES 0: exact) is read on each key of the finished records (the payload stays
+ * with its record, for restart and copy), and the indexes'
  * growth is shared out per job. BullMQ's history of done work is left out: it is capped (1,000
  * entries, a day) whatever the number of records.
  */
@@ -110,22 +110,12 @@ async function main(): Promise<void> {
     row(['finished job', 'jobs measured', 'job hash (record, spec)', 'batch record (share)', 'payload', 'index entries (share)', 'total']);
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:']);
     for (const f of figures) row([f.what, f.jobs, f.jobHash, f.batchRecord, f.payload, f.indexes, f.jobHash + f.batchRecord + f.payload + f.indexes]);
-    console.log('');
-    console.log(`payload kept in Redis until launch (or, for a job stopped before it started, until removal): ${await payloadKeyCost(client)} bytes for 1 MB`);
   } finally {
     await client.quit();
     await app.close();
     await redis.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-}
-
-/** MEMORY USAGE of a 1 MB payload key as the store writes it (a plain string). */
-async function payloadKeyCost(client: Redis): Promise<number> {
-  await client.set('record-memory:payload', MEGABYTE_PAYLOAD);
-  const bytes = Number(await client.call('MEMORY', 'USAGE', 'record-memory:payload', 'SAMPLES', '0'));
-  await client.del('record-memory:payload');
-  return bytes;
 }
 
 main().catch((error) => {
