@@ -8,6 +8,7 @@ import {
   COMPONENT,
   countRuns,
   leakedSecrets,
+  orphanPayloads,
   printFigures,
   ScratchDir,
   tally,
@@ -124,7 +125,7 @@ describe('an API process killed mid-burst', () => {
     while ((await client.scard(`rjs:${COMPONENT}:outbox:dispatch`)) > 0 && Date.now() < outboxDeadline) await new Promise((r) => setTimeout(r, 200));
     expect(await client.smembers(`rjs:${COMPONENT}:outbox:dispatch`)).toEqual([]);
     expect(leaks).toEqual([]);
-    expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+    expect(await orphanPayloads(client)).toEqual([]);
     finished();
   });
 });

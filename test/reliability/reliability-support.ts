@@ -177,6 +177,19 @@ export async function waitUntilFinal(redis: Redis, names: string[], timeoutMs: n
   }
 }
 
+/**
+ * Payload keys whose job record is gone. A payload stays in Redis with its record (restart and copy
+ * need it) and must go with it: whatever a crash interrupted, none may be left behind.
+ */
+export async function orphanPayloads(redis: Redis): Promise<string[]> {
+  const payloadKeys = await redis.keys(`rjs:${COMPONENT}:payload:*`);
+  const orphans: string[] = [];
+  for (const key of payloadKeys) {
+    if (!(await redis.exists(key.replace(':payload:', ':job:')))) orphans.push(key);
+  }
+  return orphans;
+}
+
 export interface RunFigures {
   lost: string[];
   duplicated: string[];

@@ -207,9 +207,12 @@ describe('security', () => {
       // The selector the runtime lists and watches with depends on the component only.
       expect(componentSelector(COMPONENT)).toBe('radix-job-scheduler/managed-by=radix-job-scheduler,radix-job-scheduler/component=compute');
 
-      // The payload went from Redis to the runtime's Secret: no copy left in Redis, none in the Job.
-      expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
-      const redisDump = JSON.stringify(await Promise.all((await client.keys('*')).map(async (key) => [key, await client.dump(key)])));
+      // The payload is in its payload key (kept with the record for restart and copy) and in the
+      // runtime's Secret only: not in any other Redis key, not in the Job.
+      const payloadKeys = new Set(names.map((name) => `rjs:${COMPONENT}:payload:${name}`));
+      expect((await client.keys(`rjs:${COMPONENT}:payload:*`)).sort()).toEqual([...payloadKeys].sort());
+      const otherKeys = (await client.keys('*')).filter((key) => !payloadKeys.has(key));
+      const redisDump = JSON.stringify(await Promise.all(otherKeys.map(async (key) => [key, await client.dump(key)])));
       expect(redisDump).not.toContain(`payload-${secret}`);
       for (const name of names) expect(JSON.stringify(fake.get('jobs', 'jobs', name))).not.toContain(`payload-${secret}`);
 

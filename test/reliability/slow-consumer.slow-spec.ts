@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { launchQueueName } from '@rjs/queue';
 import { TestRedis } from '../support/redis-server';
 import { ensureBuilt, ServiceProcess } from '../support/service-process';
-import { burst, compareRuns, COMPONENT, countRuns, printFigures, ScratchDir, tally, waitUntilFinal, writeRadixConfig } from './reliability-support';
+import { burst, compareRuns, COMPONENT, countRuns, printFigures, ScratchDir, tally, waitUntilFinal, writeRadixConfig, orphanPayloads } from './reliability-support';
 
 const BATCHES = 100;
 const JOBS_PER_BATCH = 100;
@@ -98,7 +98,7 @@ describe('a backlog of 10,000 jobs and no worker', () => {
     expect(figures.duplicated).toEqual([]);
     expect(figures.unacknowledged).toEqual([]);
     expect(records.filter((r) => r.status !== 'Succeeded')).toEqual([]);
-    expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+    expect(await orphanPayloads(client)).toEqual([]);
     finished();
   });
 });

@@ -9,6 +9,7 @@ import {
   COMPONENT,
   countRuns,
   leakedSecrets,
+  orphanPayloads,
   printFigures,
   tally,
   waitUntilFinal,
@@ -138,7 +139,7 @@ describe('a worker process killed while it launches jobs', () => {
     }
     expect(survivor.running).toBe(true);
     expect(leaks).toEqual([]);
-    expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+    expect(await orphanPayloads(client)).toEqual([]);
     finished();
   });
 });

@@ -38,13 +38,14 @@ export class JobLauncher {
       if (error instanceof PermanentLaunchError) return this.fail(jobName, generation, `the job could not be launched: ${error.message}`);
       throw error;
     }
-    const { record: after } = await this.store.update(jobName, (current) => markLaunched(current, this.now(), generation));
+    const { record: after, changed } = await this.store.update(jobName, (current) => markLaunched(current, this.now(), generation));
     if (!after) {
       await this.runtime.remove(jobName);
       return 'gone';
     }
-    // A stop came while the run was being launched: the stop work may have found nothing to end yet.
-    if (generationOf(after) === generation && ((after.status === JobStatus.Stopped && !after.launched) || after.status === JobStatus.Stopping)) {
+    // A stop came while the run was being launched (the job is Stopping, or Stopped already by a
+    // stop that found nothing to end yet): end what was launched. A run that has ended is left alone.
+    if (generationOf(after) === generation && (after.status === JobStatus.Stopping || (!changed && after.status === JobStatus.Stopped))) {
       await this.runtime.stop(jobName);
       return 'stopped';
     }
