@@ -46,7 +46,8 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
       RADIX_CONFIG: writeRadixConfig(scratch),
       REDIS_URL: redis.url,
       LOCAL_WORK_DIR: join(scratch, 'work'),
-      LOCAL_MAX_RUNNING: '4',
+      // One slot: the restart of a running job must not wait for the slot its own earlier run holds.
+      LOCAL_MAX_RUNNING: '1',
       LOCAL_STOP_GRACE_SECONDS: '2',
     });
     url = scheduler.url;

@@ -11,7 +11,8 @@ import { QueueProcessor } from './queue-processor';
 
 /** A runtime that caps the jobs running at once (the local one): launches wait for a slot, in queue order. */
 interface SlotLimitedRuntime {
-  whenSlotFree(signal?: AbortSignal): Promise<void>;
+  /** `jobName`: a slot its earlier run holds here counts as free (a restart's launch ends that run first). */
+  whenSlotFree(signal?: AbortSignal, jobName?: string): Promise<void>;
 }
 
 export function isSlotLimited(runtime: JobRuntime): runtime is JobRuntime & SlotLimitedRuntime {
@@ -57,11 +58,9 @@ export class LaunchProcessor extends QueueProcessor {
 
   async process(work: Job<LaunchWork>, token?: string): Promise<LaunchOutcome> {
     const { jobName, generation = 0 } = work.data;
-    // A restart's earlier run may hold the very slot this would wait for: the runtime ends that run
-    // first, then waits for a slot itself.
-    if (isSlotLimited(this.runtime) && generation === 0) {
+    if (isSlotLimited(this.runtime)) {
       try {
-        await this.runtime.whenSlotFree(this.shutdown.signal);
+        await this.runtime.whenSlotFree(this.shutdown.signal, jobName);
       } catch (error) {
         if (!this.shutdown.signal.aborted) throw error;
         // Not an attempt: the work keeps its place and its retry budget.

@@ -99,8 +99,12 @@ export class LocalJobRuntime implements JobRuntime {
     this.scanTimer.unref();
   }
 
-  /** Waits, in turn with the launches already waiting, until a job could start now. */
-  whenSlotFree(signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits, in turn with the launches already waiting, until a job could start now. The slot of an
+   * earlier run of `jobName` running here counts as free: a restart's launch ends that run first.
+   */
+  whenSlotFree(signal?: AbortSignal, jobName?: string): Promise<void> {
+    if (jobName !== undefined && this.running.has(jobName)) return Promise.resolve();
     return this.slots.whenFree(signal);
   }
 
