@@ -70,6 +70,16 @@ describe('parseJobComponent: valid files', () => {
   });
 });
 
+describe('parseJobComponent: values the original treats as not set', () => {
+  it('takes a variable without a value (`VAR:`) as "" and `gpuCount: ""` as not set, as a request does', () => {
+    const text = 'spec:\n  jobs:\n    - name: compute\n      schedulerPort: 8000\n      variables:\n        EMPTY:\n        SET: "x"\n      node:\n        gpu: gpu1\n        gpuCount: ""\n';
+    expect(parseJobComponent(text, undefined, undefined)).toEqual({
+      component: { name: 'compute', schedulerPort: 8000, payloadPath: undefined, variables: { EMPTY: '', SET: 'x' }, node: { gpu: 'gpu1' } },
+      problems: [],
+    });
+  });
+});
+
 describe('parseJobComponent: a bad value of each kind, with its path in the file', () => {
   it.each<{ name: string; fields: Record<string, unknown>; problem: string }>([
     // Fields of the file alone.
@@ -116,7 +126,8 @@ describe('parseJobComponent: a bad value of each kind, with its path in the file
     { name: 'variables as a list', fields: { variables: ['A=1'] }, problem: 'spec.jobs[0].variables: must be an object of strings, got an array' },
     { name: 'a variable name with a hyphen', fields: { variables: { 'MY-VAR': 'x' } }, problem: 'spec.jobs[0].variables.MY-VAR: is not a valid variable name (letters, digits and _, not starting with a digit)' },
     { name: 'an unquoted number as a variable', fields: { variables: { PORT: 8080 } }, problem: 'spec.jobs[0].variables.PORT: must be a string, got a number' },
-    { name: 'a variable without a value', fields: { variables: { EMPTY: null } }, problem: 'spec.jobs[0].variables.EMPTY: must be a string, got null' },
+    { name: 'a variable that is a list', fields: { variables: { LIST: ['a'] } }, problem: 'spec.jobs[0].variables.LIST: must be a string, got an array' },
+    { name: 'gpuCount of blanks', fields: { node: { gpuCount: ' ' } }, problem: 'spec.jobs[0].node.gpuCount: must be a non-negative whole number (e.g. "1")' },
     { name: 'command as a string', fields: { command: 'node main.js' }, problem: 'spec.jobs[0].command: must be an array of strings, got a string' },
     { name: 'args with a number', fields: { args: ['--n', 3] }, problem: 'spec.jobs[0].args[1]: must be a string, got a number' },
     // environmentConfig: its shape, and the same rules for the options it overrides.

@@ -77,6 +77,11 @@ export const DEFAULT_BACKOFF_LIMIT = 0;
 /** 1 MB, as the Radix documentation states. */
 export const MAX_PAYLOAD_BYTES = 1_048_576;
 
+/** A payload that is empty or only whitespace counts as none, as in the original (it trims payloads). */
+export function isPayloadGiven(payload: string | undefined): payload is string {
+  return payload !== undefined && payload.trim() !== '';
+}
+
 /** A job with every option resolved, ready for a runtime. The payload travels separately. */
 export interface ResolvedJob {
   name: string;
