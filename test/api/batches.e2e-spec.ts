@@ -151,6 +151,17 @@ describe('/api/v1/batches', () => {
       expect(await call(api.url, 'GET', `/api/v1/batches/${batch.name}/jobs/${suffix}`)).toMatchObject({ status: 200, body: second });
     });
 
+    it('matches the job name without regard to case, as the original; other names keep their case', async () => {
+      const batch = await create({ jobScheduleDescriptions: [{ jobId: 'first' }, { jobId: 'second' }] });
+      const second = batch.jobStatuses![1];
+      const suffix = second.name.slice(batch.name.length + 1);
+      for (const name of [second.name.toUpperCase(), suffix.toUpperCase(), `${batch.name}-${suffix.toUpperCase()}`]) {
+        expect(await call(api.url, 'GET', `/api/v1/batches/${batch.name}/jobs/${name}`)).toMatchObject({ status: 200, body: second });
+      }
+      expect((await call(api.url, 'GET', `/api/v1/batches/${batch.name.toUpperCase()}/jobs/${second.name}`)).status).toBe(404);
+      expect((await call(api.url, 'GET', `/api/v1/jobs/${second.name.toUpperCase()}`)).status).toBe(404);
+    });
+
     it('answers 404 for a job that is not in that batch', async () => {
       const one = await create({ jobScheduleDescriptions: [{}] });
       const other = await create({ jobScheduleDescriptions: [{}] });
@@ -181,6 +192,15 @@ describe('/api/v1/batches', () => {
       const [a] = jobNames(batch);
       const answer = await call(api.url, 'POST', `/api/v1/batches/${batch.name}/jobs/${a.slice(-8)}/stop`);
       expect(answer).toMatchObject({ status: 200, body: { message: `job ${a} in the batch ${batch.name} successfully stopped` } });
+    });
+
+    it('matches the job name without regard to case and names the job as it is in its answer', async () => {
+      const batch = await create({ jobScheduleDescriptions: [{}, {}] });
+      const [a, b] = jobNames(batch);
+      const answer = await call(api.url, 'POST', `/api/v1/batches/${batch.name}/jobs/${a.toUpperCase()}/stop`);
+      expect(answer).toMatchObject({ status: 200, body: { message: `job ${a} in the batch ${batch.name} successfully stopped` } });
+      expect(await call(api.url, 'POST', `/api/v1/batches/${batch.name}/jobs/${b.slice(-8).toUpperCase()}/stop`)).toMatchObject({ status: 200 });
+      expect((await getBatch(batch.name)).body.jobStatuses?.map((j) => j.status)).toEqual(['Stopped', 'Stopped']);
     });
 
     it('refuses a job that has completed, and answers 404 for a job of another batch', async () => {

@@ -17,7 +17,7 @@ import { RequestBodyPipe } from './request-body.pipe';
 import { success, type SuccessBody } from './success-status';
 
 const BATCH_NAME = { name: 'batchName', description: 'The name of the batch', example: 'batch-compute-20220302170647-6ytkltvk' };
-const JOB_NAME = { name: 'jobName', description: 'The full name of a job of the batch, or its last part', example: 'batch-compute-20220302170647-6ytkltvk-tlugvgsx' };
+const JOB_NAME = { name: 'jobName', description: 'The full name of a job of the batch, or its last part; matched without regard to case', example: 'batch-compute-20220302170647-6ytkltvk-tlugvgsx' };
 
 /** Batches of jobs: /api/v1/batches. Thin: validate, call one use case, map the result. */
 @ApiTags('batches')

@@ -32,16 +32,21 @@ export class JobQueries {
     return toBatchView(batch, jobs, true);
   }
 
-  /** `jobName` may be the full job name or its last part (the random suffix). */
+  /** `jobName` may be the full job name or its last part (the random suffix), in any case. */
   async getBatchJob(batchName: string, jobName: string): Promise<JobStatusView> {
     const record = await this.findBatchJob(batchName, jobName);
     return toJobView(record);
   }
 
+  /**
+   * `jobName` matches without regard to case, as in the original; the batch name does not (only the
+   * batch's own jobs are compared, so no other record can be reached this way).
+   */
   async findBatchJob(batchName: string, jobName: string): Promise<JobRecord> {
     const batch = await this.store.getBatch(batchName);
     if (!batch || batch.batchType !== 'batch') throw notFound(`batch ${batchName}`);
-    const fullName = batch.jobNames.find((n) => n === jobName || n === `${batchName}-${jobName}`);
+    const wanted = [jobName, `${batchName}-${jobName}`].map((n) => n.toLowerCase());
+    const fullName = batch.jobNames.find((n) => wanted.includes(n.toLowerCase()));
     const record = fullName ? await this.store.getJob(fullName) : undefined;
     if (!record) throw notFound(`job ${jobName} in the batch ${batchName}`);
     return record;
