@@ -8,7 +8,6 @@ import {
   JobRemover,
   type JobStatusView,
   JobStopper,
-  toBatchView,
 } from '@rjs/core';
 import { BatchScheduleDescriptionDto } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
@@ -38,7 +37,7 @@ export class BatchesController {
   @FailureResponses(400, 413, 422, 503)
   async create(@Body(new RequestBodyPipe({ dto: BatchScheduleDescriptionDto })) body: BatchScheduleDescription): Promise<BatchStatusView> {
     const { batch, jobs } = await this.acceptor.acceptBatch(body);
-    return toBatchView(batch, jobs, true);
+    return this.queries.viewOfBatch(batch, jobs);
   }
 
   // Served at /batches/ too, like the original (see configureHttp).

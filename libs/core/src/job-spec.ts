@@ -3,6 +3,8 @@
  * document) and the fully resolved job that a runtime launches.
  */
 
+import type { BatchStatusRule } from './batch-status';
+
 export type ResourceList = Record<string, string>;
 
 export interface Resources {
@@ -70,6 +72,8 @@ export interface JobComponent extends JobOptions {
   schedulerPort: number;
   /** Directory where the payload file is mounted; no payload is accepted without it. */
   payloadPath?: string;
+  /** How the status of a batch follows from its jobs' statuses, before the built-in rules. */
+  batchStatusRules?: BatchStatusRule[];
 }
 
 export const DEFAULT_TIME_LIMIT_SECONDS = 43200;
