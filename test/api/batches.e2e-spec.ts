@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { TestRedis } from '../support/redis-server';
@@ -278,6 +281,47 @@ describe('/api/v1/batches', () => {
         status: 404,
         body: { status: 'Failure', message: `batch ${batch.name} is not found`, reason: 'NotFound', code: 404 },
       });
+    });
+  });
+
+  describe("with the job component's batchStatusRules", () => {
+    let dir: string;
+    let ruled: ApiApp;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'rjs-rules-'));
+      const radixconfig = join(dir, 'radixconfig.yaml');
+      writeFileSync(
+        radixconfig,
+        `spec:
+  jobs:
+    - name: ruled
+      schedulerPort: 8000
+      batchStatusRules:
+        - { condition: All, operator: In, jobStatuses: [Waiting], batchStatus: Active }
+        - { condition: Any, operator: In, jobStatuses: [Stopped], batchStatus: Stopped }
+`,
+      );
+      ruled = await startApi(redis.url, 'ruled', { RADIX_CONFIG: radixconfig });
+    });
+    afterAll(async () => {
+      await ruled?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('shows the status of the first matching rule in the create answer, GET and the list', async () => {
+      const created = await postBatch(ruled, { jobScheduleDescriptions: [{}, {}] });
+      expect(created.body.status).toBe('Active');
+      const [a] = jobNames(created.body);
+      const status = async () => {
+        const one = await call<BatchStatusView>(ruled.url, 'GET', `/api/v1/batches/${created.body.name}`);
+        const listed = await call<BatchStatusView[]>(ruled.url, 'GET', '/api/v1/batches');
+        return [one.body.status, listed.body.find((b) => b.name === created.body.name)?.status];
+      };
+      expect(await status()).toEqual(['Active', 'Active']);
+      expect((await call(ruled.url, 'POST', `/api/v1/batches/${created.body.name}/jobs/${a}/stop`)).status).toBe(200);
+      // Built in, one Stopped job and one Waiting make a Running batch.
+      expect(await status()).toEqual(['Stopped', 'Stopped']);
     });
   });
 });
