@@ -129,8 +129,10 @@ describe('the OpenAPI document and UI', () => {
     expect(s.Resources.properties?.limits).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
     expect(s.FailurePolicy.properties?.rules).toMatchObject({ type: 'array', maxItems: 20 });
     expect(s.FailurePolicyRule.properties?.action).toMatchObject({ enum: ['FailJob', 'Ignore', 'Count'] });
-    expect(s.JobStatus.properties?.status.enum).toEqual(['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
-    expect(s.BatchStatus.properties?.status.enum).toEqual(['Waiting', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
+    // The original's enum for both (radix-job-scheduler.swagger.json), Completed included.
+    const statuses = ['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped', 'Completed'];
+    expect(s.JobStatus.properties?.status.enum).toEqual(statuses);
+    expect(s.BatchStatus.properties?.status.enum).toEqual(statuses);
     expect(s.JobStatus.properties?.created).toMatchObject({ type: 'string', format: 'date-time' });
     expect(s.BatchStatus.properties?.jobStatuses).toMatchObject({ type: 'array', items: { $ref: ref('JobStatus') } });
     expect(s.JobStatus.properties?.podStatuses).toMatchObject({ type: 'array', items: { $ref: ref('PodStatus') } });

@@ -92,7 +92,7 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
             }),
         },
         useCase(ObservationRecorder, [STATUS_STORE], (store: StatusStore) => new ObservationRecorder(store)),
-        useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store)),
+        useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store, config.component.batchStatusRules)),
         useCase(
           JobAcceptor,
           [STATUS_STORE, WORK_QUEUE, CLOCK],

@@ -62,6 +62,8 @@ export function createRuntime(config: AppConfig, logger: Logger, hooks: RuntimeH
         qps: config.kubernetes.qps,
         burst: config.kubernetes.burst,
         nodeTypes: path ? parseNodeTypeMapping(readFileSync(path, 'utf8')).mapping : undefined,
+        // The component's own architecture places the jobs that name none (Radix: amd64).
+        defaultArchitecture: config.component.runtime?.architecture,
         logger: logger.child({ runtime: 'kubernetes' }),
         onApiError: hooks.onKubernetesApiError,
       });

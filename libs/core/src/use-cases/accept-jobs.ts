@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors';
-import type { BatchScheduleDescription, BatchType, JobComponent, JobScheduleDescription, ResolvedJob } from '../job-spec';
+import { type BatchScheduleDescription, type BatchType, isPayloadGiven, type JobComponent, type JobScheduleDescription, type ResolvedJob } from '../job-spec';
 import { JobStatus } from '../job-status';
 import { resolveJob } from '../merge';
 import { makeBatchName, makeJobName, type RandomSource, randomSuffix } from '../naming';
@@ -92,15 +92,16 @@ export class JobAcceptor {
       let name = makeJobName(batchName, this.random);
       while (usedNames.has(name)) name = makeJobName(batchName, this.random);
       usedNames.add(name);
+      const payload = isPayloadGiven(item.payload) ? item.payload : undefined;
       const spec: ResolvedJob = resolveJob(this.component, defaults, item, {
         name,
         batchName,
         batchType,
         jobId: item.jobId,
-        hasPayload: item.payload !== undefined && item.payload !== '',
+        hasPayload: payload !== undefined,
       });
       const path = itemsPath ? `${itemsPath}[${index}]` : '';
-      problems.push(...checkResolvedJob(spec, item.payload, path));
+      problems.push(...checkResolvedJob(spec, payload, path));
       const record: JobRecord = {
         name,
         jobId: item.jobId,
@@ -113,7 +114,7 @@ export class JobAcceptor {
         podStatuses: [],
       };
       if (record.jobId === undefined) delete record.jobId;
-      jobs.push({ record, spec, payload: spec.hasPayload ? item.payload : undefined });
+      jobs.push({ record, spec, payload });
     }
     if (problems.length) throw new InvalidRequestError(problems);
     const batch: BatchRecord = { name: batchName, batchType, created, jobNames: jobs.map((j) => j.record.name) };

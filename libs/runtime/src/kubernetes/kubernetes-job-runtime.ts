@@ -36,6 +36,8 @@ export interface KubernetesRuntimeOptions {
   qps?: number;
   burst?: number;
   nodeTypes?: NodeTypeMapping;
+  /** The architecture of a job that names none: the component's runtime.architecture, else amd64. */
+  defaultArchitecture?: string;
   /** Retries of a failing API call before launch/stop/remove/has give up. */
   retry?: RetryPolicy;
   /** Restart delays of the watches after errors, and of failed sink calls. */
@@ -102,6 +104,7 @@ export class KubernetesJobRuntime implements JobRuntime {
       namespace: this.namespace,
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       nodeTypes: options.nodeTypes ?? DEFAULT_NODE_TYPE_MAPPING,
+      defaultArchitecture: options.defaultArchitecture,
     };
     this.jobs = this.informer<V1Job>('jobs');
     this.pods = this.informer<V1Pod>('pods', (pod) => jobNameOf(pod.metadata?.labels));
