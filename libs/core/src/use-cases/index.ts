@@ -6,3 +6,4 @@ export * from './record-observation';
 export * from './launch-job';
 export * from './control-job';
 export * from './recovery';
+export * from './read-job-logs';
