@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { BatchesController } from './batches.controller';
 import { JobsController } from './jobs.controller';
+import { LogsController } from './logs.controller';
 
 /**
  * The HTTP API role. The use cases come from the global InfrastructureModule; the exception filter,
  * body parsing and the OpenAPI document are set up by configureHttp.
  */
-@Module({ controllers: [JobsController, BatchesController] })
+@Module({ controllers: [JobsController, BatchesController, LogsController] })
 export class ApiModule {}
