@@ -89,6 +89,7 @@ export class FakeKubernetesServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<OpenWatch>();
+  private readonly logStreams = new Set<ServerResponse>();
   private readonly failures: InjectedFailure[] = [];
   private port = 0;
 
@@ -200,6 +201,11 @@ export class FakeKubernetesServer {
 
   openWatchCount(): number {
     return this.watches.size;
+  }
+
+  /** Log answers still being sent (follows of running containers). */
+  openLogStreamCount(): number {
+    return this.logStreams.size;
   }
 
   /** Stops listening and drops every connection: clients now get ECONNREFUSED. */
@@ -367,6 +373,8 @@ export class FakeKubernetesServer {
     response.flushHeaders();
     const log = this.kubelet.logOf(route.namespace, route.name!);
     if (!log) return void response.end();
+    this.logStreams.add(response);
+    response.on('close', () => this.logStreams.delete(response));
     const tailLines = query.get('tailLines');
     let offset = tailLines === null ? 0 : tailOffset(await readFile(log.path).catch(() => Buffer.alloc(0)), Number(tailLines));
     const copyNew = async () => {
@@ -376,7 +384,7 @@ export class FakeKubernetesServer {
       offset = Math.max(offset, text.length);
     };
     await copyNew();
-    if (query.get('follow') === 'true') {
+    if (isTrue(query.get('follow'))) {
       while (!log.isComplete() && !response.destroyed) {
         await Promise.race([log.complete, new Promise((resolve) => setTimeout(resolve, 50))]);
         await copyNew();
@@ -461,6 +469,11 @@ function notFoundStatus(route: Route): KubeObject {
   const { group } = RESOURCES[route.resource];
   const qualified = group ? `${route.resource}.${group}` : route.resource;
   return status(404, 'NotFound', `${qualified} "${route.name}" not found`, { name: route.name, ...(group && { group }), kind: route.resource });
+}
+
+/** A boolean query parameter as Go's strconv.ParseBool reads it (true side). */
+function isTrue(value: string | null): boolean {
+  return value !== null && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
 }
 
 /** Where the last `lines` lines begin; a last line without its newline counts, as the kubelet counts it. */
