@@ -149,7 +149,7 @@ describe('LocalJobLogs', () => {
       }
     });
 
-    it('closes the files when the reader goes away in the middle of a follow', async () => {
+    it('closes the files, without ending the stream as complete, when the reader goes away in the middle of a follow', async () => {
       const harness = await makeLocalHarness({ workDir });
       try {
         await harness.runtime.start(new CollectingSink().sink);
@@ -159,10 +159,14 @@ describe('LocalJobLogs', () => {
         const stream = await logs.open(first(job.name), { follow: true });
         await new Promise((resolve) => stream.once('data', resolve));
         expect(openPaths()).toContain(stdoutPath);
+        let ended = false;
+        stream.on('end', () => (ended = true));
 
         stream.destroy();
 
         await eventually(() => !openPaths().includes(stdoutPath), 'the log files to be closed', 5000);
+        // Destroyed, not ended: a reader must not take what it got for the whole output.
+        expect(ended).toBe(false);
       } finally {
         await harness.cleanup();
       }

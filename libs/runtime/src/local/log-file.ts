@@ -163,6 +163,8 @@ export function abortableReadable(produce: (signal: AbortSignal) => AsyncGenerat
         try {
           for (let more = true; more; ) {
             const { value, done } = await chunks.next();
+            // A destroyed stream must not end as if complete: its reader would take it for the whole output.
+            if (this.destroyed) return;
             if (done) return void this.push(null);
             more = this.push(value);
           }
