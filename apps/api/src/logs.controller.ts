@@ -33,6 +33,7 @@ const LogsAnswer = () =>
  * What jobs printed: /api/v1/jobs/{jobName}/logs and /api/v1/batches/{batchName}/jobs/{jobName}/logs.
  * The answer is streamed as the runtime gives it, never held whole.
  */
+@ApiTags('logs')
 @Controller('api/v1')
 export class LogsController implements BeforeApplicationShutdown {
   /** Answers still being sent; a follow lasts as long as its attempt. */
@@ -41,7 +42,6 @@ export class LogsController implements BeforeApplicationShutdown {
   constructor(private readonly reader: JobLogReader) {}
 
   @Get('jobs/:jobName/logs')
-  @ApiTags('jobs')
   @ApiOperation({ operationId: 'getJobLogs', summary: 'Get the output of a job (single or of a batch): its latest attempt, or the one asked for' })
   @ApiParam(JOB_NAME)
   @LogsAnswer()
@@ -50,7 +50,6 @@ export class LogsController implements BeforeApplicationShutdown {
   }
 
   @Get('batches/:batchName/jobs/:jobName/logs')
-  @ApiTags('batches')
   @ApiOperation({ operationId: 'getBatchJobLogs', summary: 'Get the output of a job of a batch: its latest attempt, or the one asked for' })
   @ApiParam(BATCH_NAME)
   @ApiParam(BATCH_JOB_NAME)
