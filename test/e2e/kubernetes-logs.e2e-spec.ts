@@ -3,19 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobStatusView } from '@rjs/core';
 import { eventually } from '../runtime-contract/collecting-sink';
-import { JOB_PROGRAM } from '../runtime-contract/job-builder';
+import { JOB_PROGRAM, printedLines as lines } from '../runtime-contract/job-builder';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
+import { followLogs, getText, printing, ranJob } from './logs-client';
 import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 
 const NAMESPACE = 'radix-jobs';
-const lines = (attempt: number, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `attempt ${attempt} line ${from + i}\n`).join('');
-const printing = (count: number, more: Record<string, string> = {}) => ({ variables: { LINES: String(count), ...more } });
-
-async function getText(base: string, path: string): Promise<{ status: number; type: string | null; text: string }> {
-  const response = await fetch(base + path);
-  return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
-}
 
 /**
  * The logs routes over real HTTP with JOB_RUNTIME=kubernetes (KUBECONFIG, the real runtime factory)
@@ -57,14 +51,8 @@ describe('job logs end to end (HTTP API, Kubernetes runtime)', () => {
     else process.env.KUBECONFIG = previousKubeconfig;
   });
 
-  async function ranJob(body: object, status = 'Succeeded'): Promise<JobStatusView> {
-    const created = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', body);
-    expect(created.status).toBe(200);
-    return jobReaches(scheduler.url, created.body.name, status);
-  }
-
   it("answers the pod's log as text/plain, an earlier attempt by its number, and the last tailLines lines", async () => {
-    const job = await ranJob({ ...printing(3, { FAIL_FIRST_ATTEMPTS: '1', ATTEMPT_COUNTER_FILE: join(scratch, 'attempts') }), backoffLimit: 1 });
+    const job = await ranJob(scheduler.url, { ...printing(3, { FAIL_FIRST_ATTEMPTS: '1', ATTEMPT_COUNTER_FILE: join(scratch, 'attempts') }), backoffLimit: 1 });
     expect(job.podStatuses).toHaveLength(2);
 
     expect(await getText(scheduler.url, `/api/v1/jobs/${job.name}/logs`)).toEqual({ status: 200, type: 'text/plain; charset=utf-8', text: lines(2, 1, 3) });
@@ -76,26 +64,19 @@ describe('job logs end to end (HTTP API, Kubernetes runtime)', () => {
     const created = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', printing(5, { LINE_INTERVAL_MS: '400' }));
     await jobReaches(scheduler.url, created.body.name, 'Running');
 
-    const response = await fetch(`${scheduler.url}/api/v1/jobs/${created.body.name}/logs?follow=true`);
-    expect(response.status).toBe(200);
-    const reader = response.body!.getReader();
-    const first = await reader.read();
-    const statusAtFirstLine = (await http<JobStatusView>(scheduler.url, 'GET', `/api/v1/jobs/${created.body.name}`)).body.status;
-    let text = Buffer.from(first.value!).toString();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) text += Buffer.from(next.value).toString();
+    const followed = await followLogs(scheduler.url, created.body.name);
 
-    expect(statusAtFirstLine).toBe('Running');
-    expect(text).toBe(lines(1, 1, 5));
+    expect(followed).toEqual({ status: 200, text: lines(1, 1, 5), jobStatusAtFirstChunk: 'Running' });
     expect((await jobReaches(scheduler.url, created.body.name, undefined, 10_000)).status).toBe('Succeeded');
   });
 
   it('is served by a process with the role api alone', async () => {
-    const job = await ranJob(printing(2));
+    const job = await ranJob(scheduler.url, printing(2));
     expect(await getText(apiAlone.url, `/api/v1/jobs/${job.name}/logs`)).toMatchObject({ status: 200, text: lines(1, 1, 2) });
   });
 
   it('answers 404 saying the logs went with the pod once the pod is gone', async () => {
-    const job = await ranJob(printing(1));
+    const job = await ranJob(scheduler.url, printing(1));
     const pod = job.podStatuses[0].name;
     await fetch(`${kube.url}/api/v1/namespaces/${NAMESPACE}/pods/${pod}`, { method: 'DELETE' });
     await eventually(() => !kube.get('pods', NAMESPACE, pod), `pod ${pod} to be deleted`);

@@ -2,18 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
+import { printedLines as lines } from '../runtime-contract/job-builder';
 import { TestRedis } from '../support/redis-server';
 import { writeRadixConfig } from '../worker/worker-app';
+import { followLogs, getText, printing, ranJob } from './logs-client';
 import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
-
-const lines = (attempt: number, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `attempt ${attempt} line ${from + i}\n`).join('');
-const printing = (count: number, more: Record<string, string> = {}) => ({ variables: { LINES: String(count), ...more } });
-
-/** One real GET; the answer's text, status and type. */
-async function getText(base: string, path: string): Promise<{ status: number; type: string | null; text: string }> {
-  const response = await fetch(base + path);
-  return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
-}
 
 /**
  * The logs routes over real HTTP, with the local runtime: the whole scheduler in one process runs
@@ -41,20 +34,14 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  async function ranJob(body: object, status = 'Succeeded'): Promise<JobStatusView> {
-    const created = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', body);
-    expect(created.status).toBe(200);
-    return jobReaches(scheduler.url, created.body.name, status);
-  }
-
   it('answers what the latest attempt printed, as text/plain, stdout then stderr', async () => {
-    const job = await ranJob(printing(3, { STDERR_LINES: '1' }));
+    const job = await ranJob(scheduler.url, printing(3, { STDERR_LINES: '1' }));
     const answer = await getText(scheduler.url, `/api/v1/jobs/${job.name}/logs`);
     expect(answer).toEqual({ status: 200, type: 'text/plain; charset=utf-8', text: `${lines(1, 1, 3)}attempt 1 error 1\n` });
   });
 
   it('answers an earlier attempt by its number, and 404 for an attempt the job never had', async () => {
-    const job = await ranJob({ ...printing(2, { FAIL_FIRST_ATTEMPTS: '1', ATTEMPT_COUNTER_FILE: join(scratch, 'attempts') }), backoffLimit: 1 });
+    const job = await ranJob(scheduler.url, { ...printing(2, { FAIL_FIRST_ATTEMPTS: '1', ATTEMPT_COUNTER_FILE: join(scratch, 'attempts') }), backoffLimit: 1 });
     expect(job.podStatuses).toHaveLength(2);
 
     expect((await getText(scheduler.url, `/api/v1/jobs/${job.name}/logs?attempt=1`)).text).toBe(lines(1, 1, 2));
@@ -67,7 +54,7 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
   });
 
   it('answers the last tailLines lines', async () => {
-    const job = await ranJob(printing(10));
+    const job = await ranJob(scheduler.url, printing(10));
     expect((await getText(scheduler.url, `/api/v1/jobs/${job.name}/logs?tailLines=2`)).text).toBe(lines(1, 9, 10));
   });
 
@@ -75,16 +62,9 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
     const created = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', printing(5, { LINE_INTERVAL_MS: '400' }));
     await jobReaches(scheduler.url, created.body.name, 'Running');
 
-    const response = await fetch(`${scheduler.url}/api/v1/jobs/${created.body.name}/logs?follow=true`);
-    expect(response.status).toBe(200);
-    const reader = response.body!.getReader();
-    const first = await reader.read();
-    const statusAtFirstLine = (await http<JobStatusView>(scheduler.url, 'GET', `/api/v1/jobs/${created.body.name}`)).body.status;
-    let text = Buffer.from(first.value!).toString();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) text += Buffer.from(next.value).toString();
+    const followed = await followLogs(scheduler.url, created.body.name);
 
-    expect(statusAtFirstLine).toBe('Running');
-    expect(text).toBe(lines(1, 1, 5));
+    expect(followed).toEqual({ status: 200, text: lines(1, 1, 5), jobStatusAtFirstChunk: 'Running' });
     expect((await jobReaches(scheduler.url, created.body.name, undefined, 5000)).status).toBe('Succeeded');
   });
 
@@ -101,7 +81,7 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
   });
 
   it('is served by a process with the role api alone, from the same work directory', async () => {
-    const job = await ranJob(printing(4));
+    const job = await ranJob(scheduler.url, printing(4));
     expect(await getText(apiAlone.url, `/api/v1/jobs/${job.name}/logs?tailLines=1`)).toMatchObject({ status: 200, text: lines(1, 4, 4) });
   });
 
@@ -112,7 +92,7 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
     });
     expect((await http(scheduler.url, 'GET', '/api/v1/batches/batch-compute-20240101000000-aaaaaaaa/jobs/nothere/logs')).status).toBe(404);
 
-    const job = await ranJob(printing(1));
+    const job = await ranJob(scheduler.url, printing(1));
     expect(await http(scheduler.url, 'GET', `/api/v1/jobs/${job.name}/logs?attempt=0&tailLines=-1&follow=maybe`)).toEqual({
       status: 422,
       body: {

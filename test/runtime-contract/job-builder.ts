@@ -93,3 +93,7 @@ export class JobBuilder {
 }
 
 export const aJob = (name?: string) => new JobBuilder(name);
+
+/** What `printing()` makes attempt `attempt` print to stdout, lines `from` to `to`. */
+export const printedLines = (attempt: number, from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `attempt ${attempt} line ${from + i}\n`).join('');

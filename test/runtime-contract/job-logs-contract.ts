@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type AttemptRef, ErrorCode, type JobLogs, type JobRuntime, type ResolvedJob } from '@rjs/core';
 import { CollectingSink, eventually } from './collecting-sink';
-import { aJob } from './job-builder';
+import { aJob, printedLines as lines } from './job-builder';
 
 export interface JobLogsHarness {
   /** Runs the jobs whose output is read. */
@@ -12,8 +12,6 @@ export interface JobLogsHarness {
   logs: JobLogs;
   cleanup(): Promise<void>;
 }
-
-const lines = (attempt: number, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `attempt ${attempt} line ${from + i}\n`).join('');
 
 /** Everything the stream gives, and when each chunk came. */
 async function drain(stream: Readable): Promise<{ text: string; arrivals: number[] }> {
