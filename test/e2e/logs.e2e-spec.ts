@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
+import { eventually } from '../runtime-contract/collecting-sink';
 import { printedLines as lines } from '../runtime-contract/job-builder';
+import { openPaths } from '../support/open-files';
 import { TestRedis } from '../support/redis-server';
 import { writeRadixConfig } from '../worker/worker-app';
 import { followLogs, getText, printing, ranJob } from './logs-client';
@@ -66,6 +68,20 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
 
     expect(followed).toEqual({ status: 200, text: lines(1, 1, 5), jobStatusAtFirstChunk: 'Running' });
     expect((await jobReaches(scheduler.url, created.body.name, undefined, 5000)).status).toBe('Succeeded');
+  });
+
+  it('answers HEAD with the headers alone, and reads nothing for it', async () => {
+    const created = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', printing(100, { LINE_INTERVAL_MS: '100' }));
+    await jobReaches(scheduler.url, created.body.name, 'Running');
+    const stdout = join(scheduler.config.local.workDir, created.body.name, 'attempt-1.stdout.log');
+
+    const head = await fetch(`${scheduler.url}/api/v1/jobs/${created.body.name}/logs?follow=true`, { method: 'HEAD' });
+
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    // This process runs the API: no file of the attempt stays open in it (the job's own process is another).
+    await eventually(() => !openPaths().includes(stdout), 'the log file to be closed', 5000);
+    await http(scheduler.url, 'POST', `/api/v1/jobs/${created.body.name}/stop`);
   });
 
   it('answers the logs of a job of a batch by its short name', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -7,20 +7,12 @@ import { type AttemptRef, ErrorCode } from '@rjs/core';
 import { JobDirectory, LocalJobLogs } from '@rjs/runtime';
 import { CollectingSink, eventually } from '../runtime-contract/collecting-sink';
 import { aJob, uniqueJobName } from '../runtime-contract/job-builder';
+import { openPaths } from '../support/open-files';
 import { makeLocalHarness } from './local-harness';
 
 const text = async (stream: Readable) => Buffer.concat(await stream.toArray()).toString('utf8');
 const first = (jobName: string): AttemptRef => ({ jobName, attempt: 1, podName: `${jobName}-1` });
 
-/** Paths this process has open (Linux: /proc/self/fd). */
-const openPaths = () =>
-  readdirSync('/proc/self/fd').flatMap((fd) => {
-    try {
-      return [readlinkSync(`/proc/self/fd/${fd}`)];
-    } catch {
-      return [];
-    }
-  });
 
 describe('LocalJobLogs', () => {
   let workDir: string;

@@ -73,8 +73,14 @@ export class LogsController implements BeforeApplicationShutdown {
 
   /** Fastify pipes the stream with backpressure, and cuts the answer if the stream fails midway. */
   private send(reply: FastifyReply, stream: Readable): void {
+    void reply.status(200).header('content-type', 'text/plain; charset=utf-8');
+    // Fastify would read a HEAD answer's stream to its end (a follow: until the attempt ends) and drop it.
+    if (reply.request.method === 'HEAD') {
+      stream.destroy();
+      return void reply.send();
+    }
     this.streams.add(stream);
     stream.once('close', () => this.streams.delete(stream));
-    void reply.status(200).header('content-type', 'text/plain; charset=utf-8').send(stream);
+    void reply.send(stream);
   }
 }
