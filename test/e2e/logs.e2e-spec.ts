@@ -38,8 +38,11 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
 
   it('answers what the latest attempt printed, as text/plain, stdout then stderr', async () => {
     const job = await ranJob(scheduler.url, printing(3, { STDERR_LINES: '1' }));
-    const answer = await getText(scheduler.url, `/api/v1/jobs/${job.name}/logs`);
-    expect(answer).toEqual({ status: 200, type: 'text/plain; charset=utf-8', text: `${lines(1, 1, 3)}attempt 1 error 1\n` });
+    const response = await fetch(`${scheduler.url}/api/v1/jobs/${job.name}/logs`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await response.text()).toBe(`${lines(1, 1, 3)}attempt 1 error 1\n`);
   });
 
   it('answers an earlier attempt by its number, and 404 for an attempt the job never had', async () => {

@@ -73,7 +73,8 @@ export class LogsController implements BeforeApplicationShutdown {
 
   /** Fastify pipes the stream with backpressure, and cuts the answer if the stream fails midway. */
   private send(reply: FastifyReply, stream: Readable): void {
-    void reply.status(200).header('content-type', 'text/plain; charset=utf-8');
+    // nosniff: a job may print HTML, which a browser must not run as this origin's page.
+    void reply.status(200).header('content-type', 'text/plain; charset=utf-8').header('x-content-type-options', 'nosniff');
     // Fastify would read a HEAD answer's stream to its end (a follow: until the attempt ends) and drop it.
     if (reply.request.method === 'HEAD') {
       stream.destroy();
