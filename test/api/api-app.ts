@@ -107,21 +107,7 @@ export async function call<T = unknown>(base: string, method: string, path: stri
 export const postJob = (api: ApiApp, json: unknown) => call<JobStatusView>(api.url, 'POST', '/api/v1/jobs', { json });
 export const postBatch = (api: ApiApp, json: unknown) => call<BatchStatusView>(api.url, 'POST', '/api/v1/batches', { json });
 
-/** Every key of the Redis database with its content, to prove that a request wrote nothing. */
-export async function redisSnapshot(client: Redis): Promise<Record<string, unknown>> {
-  const snapshot: Record<string, unknown> = {};
-  for (const key of (await client.keys('*')).sort()) {
-    const type = await client.type(key);
-    if (type === 'string') snapshot[key] = await client.get(key);
-    else if (type === 'hash') snapshot[key] = await client.hgetall(key);
-    else if (type === 'set') snapshot[key] = (await client.smembers(key)).sort();
-    else if (type === 'zset') snapshot[key] = await client.zrange(key, 0, -1, 'WITHSCORES');
-    else if (type === 'list') snapshot[key] = await client.lrange(key, 0, -1);
-    else if (type === 'stream') snapshot[key] = await client.xrange(key, '-', '+');
-    else snapshot[key] = type;
-  }
-  return snapshot;
-}
+export { redisSnapshot } from '../support/redis-server';
 
 /** The resolved job as stored: what a worker would hand to the runtime. */
 export async function storedSpec(client: Redis, component: string, jobName: string): Promise<Record<string, unknown>> {

@@ -51,6 +51,15 @@ describe('/api/v1/jobs', () => {
       expect(await api.launchQueue.getJob(job.name)).toMatchObject({ data: { jobName: job.name } });
     });
 
+    it('leaves the launch queued: a process with the api role alone runs no BullMQ worker', async () => {
+      const job = await create();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      expect(await api.launchQueue.getJobState(job.name)).toBe('waiting');
+      expect(await api.launchQueue.getWorkersCount()).toBe(0);
+      expect(await api.controlQueue.getWorkersCount()).toBe(0);
+    });
+
     it.each([
       { name: 'no body at all', body: undefined },
       { name: 'an empty body sent as JSON', body: { raw: '', contentType: 'application/json' } },

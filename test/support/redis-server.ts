@@ -8,6 +8,8 @@ import Redis from 'ioredis';
 export interface TestRedisOptions {
   /** Turn on AOF (appendfsync everysec) so that kill -9 and restart keep the data. */
   appendOnly?: boolean;
+  /** A memory limit (`maxmemory`, e.g. `16mb`) with `noeviction`, as a deployment runs it: full, Redis refuses writes. */
+  maxMemory?: string;
 }
 
 /** A private redis-server for one test file: random port, own data dir, killed by its own PID. */
@@ -66,6 +68,7 @@ export class TestRedis {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no'];
     if (this.options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
     else args.push('--appendonly', 'no');
+    if (this.options.maxMemory) args.push('--maxmemory', this.options.maxMemory, '--maxmemory-policy', 'noeviction');
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.process = child;
     await waitForPing(this.port, child);
@@ -106,4 +109,42 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/**
+ * Writes ballast (`ballast:<n>`) until Redis refuses even a small write for want of memory (started
+ * with maxMemory); resolves with how many pieces it wrote. 4 KB pieces, then 64-byte ones to fill the
+ * last gap: a command's arguments count against maxmemory while they are read in, so one big write
+ * would be refused long before Redis is full, and after a 4 KB refusal a small write may still fit.
+ */
+export async function fillRedis(client: Redis): Promise<number> {
+  let written = 0;
+  for (const piece of ['x'.repeat(4096), 'x'.repeat(64)]) {
+    for (;;) {
+      try {
+        await client.set(`ballast:${written}`, piece);
+        written++;
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('OOM')) break;
+        throw error;
+      }
+    }
+  }
+  return written;
+}
+
+/** Every key of the Redis database with its content, to prove that a request wrote nothing. */
+export async function redisSnapshot(client: Redis): Promise<Record<string, unknown>> {
+  const snapshot: Record<string, unknown> = {};
+  for (const key of (await client.keys('*')).sort()) {
+    const type = await client.type(key);
+    if (type === 'string') snapshot[key] = await client.get(key);
+    else if (type === 'hash') snapshot[key] = await client.hgetall(key);
+    else if (type === 'set') snapshot[key] = (await client.smembers(key)).sort();
+    else if (type === 'zset') snapshot[key] = await client.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'list') snapshot[key] = await client.lrange(key, 0, -1);
+    else if (type === 'stream') snapshot[key] = await client.xrange(key, '-', '+');
+    else snapshot[key] = type;
+  }
+  return snapshot;
 }

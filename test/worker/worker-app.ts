@@ -5,12 +5,15 @@ import { type DynamicModule, type INestApplicationContext, Module } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { type AppConfig, loadConfig } from '@rjs/config';
 import { JobAcceptor, JobQueries, JobRemover, type JobRuntime, JobStopper, type StatusStore } from '@rjs/core';
 import { controlQueueName, launchQueueName } from '@rjs/queue';
 import { InfrastructureModule, type InfrastructureOverrides } from '../../apps/scheduler/src/infrastructure.module';
 import { createLogger, type Logger } from '@rjs/platform';
 import { JOB_RUNTIME, REDIS, STATUS_STORE } from '@rjs/platform';
+import { ControlProcessor } from '../../apps/worker/src/control.processor';
+import { LaunchProcessor } from '../../apps/worker/src/launch.processor';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import type { WorkerOptions } from '../../apps/worker/src/worker-options';
 import { JOB_PROGRAM } from '../runtime-contract/job-builder';
@@ -58,7 +61,7 @@ export function quietLogger(config: AppConfig): Logger {
 @Module({})
 class WorkerTestApp {
   static forRoot(config: AppConfig, logger: Logger, overrides: InfrastructureOverrides, options: Partial<WorkerOptions>): DynamicModule {
-    return { module: WorkerTestApp, imports: [InfrastructureModule.forRoot(config, logger, overrides), WorkerModule.forRoot(options)] };
+    return { module: WorkerTestApp, imports: [InfrastructureModule.forRoot(config, logger, overrides), WorkerModule.forRoot(config, options)] };
   }
 }
 
@@ -83,6 +86,16 @@ export interface WorkerSetup {
   env?: Record<string, string>;
   options?: Partial<WorkerOptions>;
   overrides?: InfrastructureOverrides;
+  /** Where log lines from warn up go (JSON); none are kept without it. */
+  logs?: DestinationStream;
+}
+
+/**
+ * Stops the app's BullMQ workers without waiting for the work in hand, as if the process had died:
+ * another worker takes that work over once its lock expires.
+ */
+export async function killQueueWorkers(app: INestApplicationContext): Promise<void> {
+  await Promise.all([app.get(LaunchProcessor).close(true), app.get(ControlProcessor).close(true)]);
 }
 
 /** The worker role (no API), on real Redis, with the local runtime built from the configuration. */
@@ -98,8 +111,9 @@ export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
     LOG_FORMAT: 'json',
     ...setup.env,
   });
+  const logger = setup.logs ? createLogger({ log: { level: 'warn', format: 'json' } }, setup.logs) : quietLogger(config);
   const context = await NestFactory.createApplicationContext(
-    WorkerTestApp.forRoot(config, quietLogger(config), setup.overrides ?? {}, {
+    WorkerTestApp.forRoot(config, logger, setup.overrides ?? {}, {
       outboxRecoveryIntervalMs: 200,
       stopRecoveryIntervalMs: 500,
       reconcileIntervalMs: 500,

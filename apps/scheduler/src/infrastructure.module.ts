@@ -1,4 +1,5 @@
-import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import Redis from 'ioredis';
 import type { AppConfig } from '@rjs/config';
@@ -20,7 +21,7 @@ import {
   VanishedJobReconciler,
   type WorkQueue,
 } from '@rjs/core';
-import { BullMqWorkQueue } from '@rjs/queue';
+import { BullMqWorkQueue, CONTROL_QUEUE, controlQueueName, LAUNCH_QUEUE, launchQueueName } from '@rjs/queue';
 import { RedisStatusStore } from '@rjs/store';
 import type { Logger } from '@rjs/platform';
 import { Metrics } from '@rjs/platform';
@@ -54,11 +55,12 @@ function runtimeHooks(moduleRef: ModuleRef): RuntimeHooks {
 
 @Global()
 @Module({})
-export class InfrastructureModule implements OnApplicationShutdown {
+export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(WORK_QUEUE) private readonly queue: BullMqWorkQueue,
     @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   static forRoot(config: AppConfig, logger: Logger, overrides: InfrastructureOverrides = {}): DynamicModule {
@@ -67,20 +69,27 @@ export class InfrastructureModule implements OnApplicationShutdown {
       inject: inject as never[],
       useFactory: factory,
     });
+    const queue = (name: string, queueName: (component: string) => string) => ({
+      name,
+      inject: [APP_CONFIG],
+      useFactory: (appConfig: AppConfig) => ({ name: queueName(appConfig.component.name) }),
+    });
     return {
       module: InfrastructureModule,
+      imports: [
+        // The producer's queues share the fail-fast connection: while Redis is down a request gets a
+        // 503 at once instead of hanging. (The workers have connections of their own: WorkerModule.)
+        BullModule.forRootAsync({ inject: [REDIS], useFactory: (redis: Redis) => ({ connection: redis }) }),
+        BullModule.registerQueueAsync(queue(LAUNCH_QUEUE, launchQueueName), queue(CONTROL_QUEUE, controlQueueName)),
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
         { provide: REDIS, useFactory: () => createRedis(config.redisUrl) },
         { provide: STATUS_STORE, inject: [REDIS], useFactory: (redis: Redis) => new RedisStatusStore(redis, config.component.name) },
-        {
-          provide: WORK_QUEUE,
-          inject: [REDIS],
-          useFactory: (redis: Redis) =>
-            new BullMqWorkQueue(redis, config.component.name, (error) => logger.warn({ err: error.message }, 'work queue connection error')),
-        },
+        BullMqWorkQueue,
+        { provide: WORK_QUEUE, useExisting: BullMqWorkQueue },
         {
           provide: JOB_RUNTIME,
           inject: [ModuleRef],
@@ -135,10 +144,13 @@ export class InfrastructureModule implements OnApplicationShutdown {
     };
   }
 
-  /** Closes last, after the role modules stopped their workers and watchers. */
+  onModuleInit(): void {
+    this.queue.onError((error) => this.logger.warn({ err: error.message }, 'work queue connection error'));
+  }
+
+  /** Closes last, after the role modules stopped their workers and watchers (Nest closes the queues). */
   async onApplicationShutdown(): Promise<void> {
     await this.runtime.close().catch(() => undefined);
-    await this.queue.close().catch(() => undefined);
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -13,3 +13,4 @@ export * from './quantity';
 export * from './validation';
 export * from './views';
 export * from './use-cases';
+export * from './backoff';

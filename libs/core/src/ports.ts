@@ -101,6 +101,15 @@ export interface StatusStore {
   update(name: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecordChange>;
   /** Removes a batch with its jobs and records their names in the cleanup outbox. */
   deleteBatch(name: string): Promise<string[]>;
+  /** Batches (single jobs' too) whose jobs are all final and ended at or before `cutoff`, oldest first, at most `limit`. */
+  listExpiredBatches(cutoff: Date, limit: number): Promise<string[]>;
+  /**
+   * deleteBatch, only if, checked in the same atomic step, every job of the batch is final and
+   * ended at or before `cutoff`. Returns the names of the removed jobs ([] when nothing was removed).
+   */
+  removeExpiredBatch(name: string, cutoff: Date): Promise<string[]>;
+  /** When the batch that finished longest ago ended; undefined when no finished batch is stored. */
+  oldestFinished(): Promise<Date | undefined>;
   /** Jobs accepted but not yet confirmed in the queue (crash recovery). */
   pendingDispatch(): Promise<string[]>;
   markDispatched(names: string[]): Promise<void>;

@@ -1,44 +1,65 @@
-import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { WorkQueue } from '@rjs/core';
 import {
   type ControlAction,
   type ControlWork,
   controlJobId,
-  controlQueueName,
+  LAUNCH_BACKOFF_TYPE,
   launchJobId,
-  launchQueueName,
   type LaunchWork,
 } from './queue-names';
 
-/**
- * Retries cover a runtime that is unavailable for a while (API server down, throttling): about
- * 20 attempts with exponential backoff capped by BullMQ's own growth give well over an hour.
- */
-export const WORK_OPTIONS: JobsOptions = {
-  attempts: 20,
-  backoff: { type: 'exponential', delay: 1000 },
-  // Keep some history for the queue UI; the status records are the source of truth.
+// Keep some history for the queue UI; the status records are the source of truth.
+const HISTORY: JobsOptions = {
   removeOnComplete: { count: 1000, age: 24 * 3600 },
   removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
 };
 
-export class BullMqWorkQueue implements WorkQueue {
-  readonly launchQueue: Queue<LaunchWork>;
-  readonly controlQueue: Queue<ControlWork>;
+/**
+ * Retries cover a runtime that is unavailable for a while (API server down, throttling). They end
+ * at the give-up time (LAUNCH_RETRY_TIMEOUT_SECONDS), not after a count; the workers' backoff
+ * strategy caps each wait.
+ */
+export const LAUNCH_WORK_OPTIONS: JobsOptions = {
+  ...HISTORY,
+  attempts: Number.MAX_SAFE_INTEGER,
+  backoff: { type: LAUNCH_BACKOFF_TYPE },
+};
 
-  /** `onError` receives connection errors (Redis down); without a listener BullMQ prints them to the console. */
-  constructor(connection: Redis, component: string, onError: (error: Error) => void = () => undefined) {
-    this.launchQueue = new Queue<LaunchWork>(launchQueueName(component), { connection });
-    this.controlQueue = new Queue<ControlWork>(controlQueueName(component), { connection });
-    this.launchQueue.on('error', onError);
-    this.controlQueue.on('error', onError);
+/** Stops and removals: 20 attempts with BullMQ's exponential backoff; recovery queues a lost stop again. */
+export const CONTROL_WORK_OPTIONS: JobsOptions = {
+  ...HISTORY,
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 1000 },
+};
+
+/**
+ * The names the two queues are registered and injected under (BullModule.registerQueue,
+ * @InjectQueue). Their names in Redis depend on the component: see queue-names.ts.
+ */
+export const LAUNCH_QUEUE = 'launch';
+export const CONTROL_QUEUE = 'control';
+
+/** The producer: the API and recovery queue work here; Nest creates and closes the queues. */
+@Injectable()
+export class BullMqWorkQueue implements WorkQueue {
+  constructor(
+    @InjectQueue(LAUNCH_QUEUE) readonly launchQueue: Queue<LaunchWork>,
+    @InjectQueue(CONTROL_QUEUE) readonly controlQueue: Queue<ControlWork>,
+  ) {}
+
+  /** Connection errors (Redis down) go here; without a listener BullMQ prints them to the console. */
+  onError(listener: (error: Error) => void): void {
+    this.launchQueue.on('error', listener);
+    this.controlQueue.on('error', listener);
   }
 
   async enqueueLaunch(jobNames: string[]): Promise<void> {
     if (jobNames.length === 0) return;
     await this.launchQueue.addBulk(
-      jobNames.map((jobName) => ({ name: 'launch', data: { jobName }, opts: { ...WORK_OPTIONS, jobId: launchJobId(jobName) } })),
+      jobNames.map((jobName) => ({ name: 'launch', data: { jobName }, opts: { ...LAUNCH_WORK_OPTIONS, jobId: launchJobId(jobName) } })),
     );
   }
 
@@ -58,11 +79,7 @@ export class BullMqWorkQueue implements WorkQueue {
   private async enqueueControl(action: ControlAction, jobNames: string[]): Promise<void> {
     if (jobNames.length === 0) return;
     await this.controlQueue.addBulk(
-      jobNames.map((jobName) => ({ name: action, data: { action, jobName }, opts: { ...WORK_OPTIONS, jobId: controlJobId(action, jobName) } })),
+      jobNames.map((jobName) => ({ name: action, data: { action, jobName }, opts: { ...CONTROL_WORK_OPTIONS, jobId: controlJobId(action, jobName) } })),
     );
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.launchQueue.close(), this.controlQueue.close()]);
   }
 }

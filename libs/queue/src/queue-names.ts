@@ -9,7 +9,12 @@ export const controlQueueName = (component: string) => `rjs-${component}-control
 /** Launch work; the BullMQ job id is the job name, so enqueueing twice adds it once. */
 export interface LaunchWork {
   jobName: string;
+  /** Set by the worker at the first failed launch (ms since the epoch): the give-up time counts from here. */
+  failingSince?: number;
 }
+
+/** The backoff type of launch work: the workers compute its delays (a custom BullMQ backoff strategy). */
+export const LAUNCH_BACKOFF_TYPE = 'launch-retry';
 
 export type ControlAction = 'stop' | 'remove';
 

@@ -8,7 +8,7 @@ const MEANING: Record<number, string> = {
   413: 'The body is larger than MAX_BODY_BYTES',
   422: 'Invalid: the message names every offending field',
   500: 'Unexpected error',
-  503: 'The status store (Redis) is unavailable; try again',
+  503: 'The status store (Redis) is unavailable, or full (the message says which); try again',
 };
 
 /** Documents the failure answers of a route; every one has the Status body. */

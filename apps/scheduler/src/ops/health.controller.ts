@@ -12,6 +12,7 @@ const CHECK_TIMEOUT_MS = 2000;
 /**
  * Kubernetes probes. Liveness says only that the process answers HTTP (a restart does not cure a
  * Redis outage); readiness says it can do its work: Redis answers and every registered check passes.
+ * Registered warnings show in the body (status up, with a `warning`) and leave the process ready.
  */
 @ApiExcludeController()
 @Controller()
@@ -44,7 +45,16 @@ export class HealthController {
         })
         .withTimeout(CHECK_TIMEOUT_MS),
     );
-    return this.run(reply, [redis, ...registered]);
+    const warnings = [...this.readiness.listWarnings()].map(([name, warning]) =>
+      this.indicators
+        .check(name)
+        .attempt(async () => {
+          const message = await warning();
+          return message ? { warning: message } : undefined;
+        })
+        .withTimeout(CHECK_TIMEOUT_MS),
+    );
+    return this.run(reply, [redis, ...registered, ...warnings]);
   }
 
   /** Answers terminus's body with 503 here, so that no global exception filter reshapes it. */

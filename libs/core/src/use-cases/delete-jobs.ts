@@ -33,10 +33,23 @@ export class JobRemover {
     const jobNames = await this.store.deleteBatch(batchName);
     try {
       await this.queue.cancelLaunch(jobNames);
-      await this.queue.enqueueRemove(jobNames);
-      await this.store.markCleaned(jobNames);
     } catch (error) {
       this.onQueueFailure(error);
     }
+    await queueRuntimeRemoval(this.store, this.queue, jobNames, this.onQueueFailure);
+  }
+}
+
+/**
+ * Hands the removal of what the runtime keeps for removed jobs to a worker. The cleanup outbox,
+ * written in the same step as the removal, keeps the names until this succeeds: a failure here is
+ * only reported, and recovery queues the removal later.
+ */
+export async function queueRuntimeRemoval(store: StatusStore, queue: WorkQueue, jobNames: string[], onFailure: (error: unknown) => void): Promise<void> {
+  try {
+    await queue.enqueueRemove(jobNames);
+    await store.markCleaned(jobNames);
+  } catch (error) {
+    onFailure(error);
   }
 }

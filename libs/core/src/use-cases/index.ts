@@ -6,4 +6,5 @@ export * from './record-observation';
 export * from './launch-job';
 export * from './control-job';
 export * from './recovery';
+export * from './retention';
 export * from './read-job-logs';

@@ -1,5 +1,6 @@
 import type { KubeConfig, V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import {
+  type BackoffPolicy,
   type Clock,
   type JobRuntime,
   type Observation,
@@ -11,7 +12,7 @@ import {
   systemClock,
 } from '@rjs/core';
 import { describeError, isTransient, statusCodeOf, TransientError } from './api-errors';
-import { type BackoffPolicy, DEFAULT_RETRY, type RetryPolicy, withRetry } from './backoff';
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './backoff';
 import { buildJobManifest, buildPayloadSecret, type ManifestOptions, payloadSecretName } from './job-manifest';
 import { isJobFinished, observeJob, stoppedPodStatuses } from './job-status-mapper';
 import { KubernetesApi, defaultNamespace, loadDefaultKubeConfig } from './kubernetes-api';

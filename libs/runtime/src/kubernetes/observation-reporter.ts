@@ -1,5 +1,4 @@
-import type { Observation, ObservationSink } from '@rjs/core';
-import { type BackoffPolicy, backoffDelay } from './backoff';
+import { type BackoffPolicy, backoffDelay, type Observation, type ObservationSink } from '@rjs/core';
 import type { KubernetesRuntimeLogger } from './runtime-logger';
 
 export interface ObservationReporterOptions {
@@ -121,7 +120,7 @@ export class ObservationReporter {
     if (this.closed) return;
     const failures = (this.retryTimers.get(jobName)?.failures ?? 0) + 1;
     this.clearRetry(jobName);
-    const delay = backoffDelay(failures, this.options.retry);
+    const delay = backoffDelay(failures, this.options.retry, Math.random);
     this.options.logger.warn({ jobName, failures, delayMs: Math.round(delay) }, `reporting a job failed; retrying: ${(error as Error)?.message ?? error}`);
     const timer = setTimeout(() => {
       // A newer fixed observation, if one came meanwhile, wins over the one that failed.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type BackoffPolicy,
   type Clock,
   type JobRuntime,
   type Observation,
@@ -14,7 +15,7 @@ import { commandLine, jobEnvironment } from './job-environment';
 import { ensureWorkDir, isSafeJobName, JobDirectory, type LaunchMarker } from './job-directory';
 import { LaunchSlots } from './launch-slots';
 import { LocalJob } from './local-job';
-import { ObservationOutbox, type RetryBackoff } from './observation-outbox';
+import { ObservationOutbox } from './observation-outbox';
 import { identify, isAlive, type ProcessIdentity, signalGroup } from './process-identity';
 import { type LocalRuntimeLogger, silentLogger } from './runtime-logger';
 
@@ -30,9 +31,9 @@ export interface LocalRuntimeOptions {
   /** Where the inherited minimum (PATH, HOME, LANG...) comes from (default: process.env). */
   inheritedEnv?: NodeJS.ProcessEnv;
   /** Wait before a failed attempt is retried (default 1 s doubling to 60 s). */
-  retryBackoff?: RetryBackoff;
+  retryBackoff?: BackoffPolicy;
   /** Wait before a failed report to the sink is retried (default 200 ms doubling to 10 s). */
-  sinkRetry?: RetryBackoff;
+  sinkRetry?: BackoffPolicy;
   /** How often jobs left by a worker process that died are looked for (default 30 s). */
   orphanScanIntervalMs?: number;
   /** How long close() waits for the last observations to be recorded (default 5 s). */

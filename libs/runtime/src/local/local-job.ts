@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { judgeFailedAttempt, type Observation, type PodStatus, type ResolvedJob, rfc3339 } from '@rjs/core';
+import { type BackoffPolicy, backoffDelay, judgeFailedAttempt, type Observation, type PodStatus, type ResolvedJob, rfc3339 } from '@rjs/core';
 import type { JobDirectory, LaunchMarker } from './job-directory';
-import type { RetryBackoff } from './observation-outbox';
 import { exitCodeOf, identify, signalGroup } from './process-identity';
 import type { LocalRuntimeLogger } from './runtime-logger';
 
@@ -15,7 +14,7 @@ export interface LocalJobContext {
   cwd: string;
   stopGraceMs: number;
   /** Wait before the next attempt: initialMs, doubling per attempt, capped at maxMs (Kubernetes waits 10 s doubling to 6 min). */
-  retryBackoff: RetryBackoff;
+  retryBackoff: BackoffPolicy;
   now: () => Date;
   /** Called with every observation after it is saved in status.json. */
   report: (observation: Observation) => void;
@@ -172,8 +171,7 @@ export class LocalJob {
   }
 
   private scheduleRetry(): void {
-    const { initialMs, maxMs } = this.ctx.retryBackoff;
-    const due = Date.now() + Math.min(initialMs * 2 ** (this.attempts.length - 1), maxMs);
+    const due = Date.now() + backoffDelay(this.attempts.length, this.ctx.retryBackoff);
     const tick = () => {
       this.retryTimer = undefined;
       if (this.finished) return;
