@@ -14,6 +14,8 @@ interface Schema {
 }
 interface Operation {
   operationId: string;
+  tags?: string[];
+  parameters?: { name: string; in: string; required?: boolean; schema?: Schema & { minimum?: number; default?: unknown } }[];
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
 }
@@ -50,6 +52,8 @@ const ROUTES: [method: string, path: string, operationId: string][] = [
   ['post', '/api/v1/batches/{batchName}/stop', 'stopBatch'],
   ['get', '/api/v1/batches/{batchName}/jobs/{jobName}', 'getBatchJob'],
   ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', 'stopBatchJob'],
+  ['get', '/api/v1/jobs/{jobName}/logs', 'getJobLogs'],
+  ['get', '/api/v1/batches/{batchName}/jobs/{jobName}/logs', 'getBatchJobLogs'],
 ];
 
 const ref = (model: string) => `#/components/schemas/${model}`;
@@ -108,6 +112,21 @@ describe('the OpenAPI document and UI', () => {
     ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', { $ref: ref('Status') }],
   ])('%s %s answers %j', (method, path, answer) => {
     expect(jsonSchema(doc.paths[path][method].responses['200'].content)).toEqual(answer);
+  });
+
+  it.each([
+    ['/api/v1/jobs/{jobName}/logs', ['jobName']],
+    ['/api/v1/batches/{batchName}/jobs/{jobName}/logs', ['batchName', 'jobName']],
+  ])('documents GET %s as text/plain, with the attempt, tailLines and follow query parameters', (path, pathParameters) => {
+    const operation = doc.paths[path].get;
+    expect(operation.tags).toEqual(['logs']);
+    expect(operation.responses['200'].content).toEqual({ 'text/plain': { schema: { type: 'string' } } });
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '404', '422', '500', '503']);
+    const parameters = Object.fromEntries((operation.parameters ?? []).map((p) => [`${p.in} ${p.name}`, p]));
+    for (const name of pathParameters) expect(parameters[`path ${name}`]).toMatchObject({ required: true });
+    expect(parameters['query attempt']).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1 } });
+    expect(parameters['query tailLines']).toMatchObject({ required: false, schema: { type: 'integer', minimum: 0 } });
+    expect(parameters['query follow']).toMatchObject({ required: false, schema: { type: 'boolean', default: false } });
   });
 
   it.each(Object.entries(MODELS))('describes %s with the original field names', (model, fields) => {

@@ -7,3 +7,4 @@ export * from './launch-job';
 export * from './control-job';
 export * from './recovery';
 export * from './retention';
+export * from './read-job-logs';

@@ -25,9 +25,14 @@ export class JobQueries {
 
   /** Finds single and batch jobs. */
   async getJob(name: string): Promise<JobStatusView> {
+    return toJobView(await this.findJob(name));
+  }
+
+  /** The record of a single job or of a job of a batch. */
+  async findJob(name: string): Promise<JobRecord> {
     const record = await this.store.getJob(name);
     if (!record) throw notFound(`job ${name}`);
-    return toJobView(record);
+    return record;
   }
 
   async listBatches(): Promise<BatchStatusView[]> {
