@@ -14,6 +14,8 @@ interface Schema {
 }
 interface Operation {
   operationId: string;
+  tags?: string[];
+  parameters?: { name: string; in: string; required?: boolean; schema?: Schema & { minimum?: number; default?: unknown } }[];
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
 }
@@ -55,6 +57,8 @@ const ROUTES: [method: string, path: string, operationId: string][] = [
   ['post', '/api/v1/batches/{batchName}/restart', 'restartBatch'],
   ['post', '/api/v1/batches/{batchName}/copy', 'copyBatch'],
   ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/restart', 'restartBatchJob'],
+  ['get', '/api/v1/jobs/{jobName}/logs', 'getJobLogs'],
+  ['get', '/api/v1/batches/{batchName}/jobs/{jobName}/logs', 'getBatchJobLogs'],
 ];
 
 const ref = (model: string) => `#/components/schemas/${model}`;
@@ -120,6 +124,21 @@ describe('the OpenAPI document and UI', () => {
     expect(jsonSchema(doc.paths[path][method].responses['200'].content)).toEqual(answer);
   });
 
+  it.each([
+    ['/api/v1/jobs/{jobName}/logs', ['jobName']],
+    ['/api/v1/batches/{batchName}/jobs/{jobName}/logs', ['batchName', 'jobName']],
+  ])('documents GET %s as text/plain, with the attempt, tailLines and follow query parameters', (path, pathParameters) => {
+    const operation = doc.paths[path].get;
+    expect(operation.tags).toEqual(['logs']);
+    expect(operation.responses['200'].content).toEqual({ 'text/plain': { schema: { type: 'string' } } });
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '404', '422', '500', '503']);
+    const parameters = Object.fromEntries((operation.parameters ?? []).map((p) => [`${p.in} ${p.name}`, p]));
+    for (const name of pathParameters) expect(parameters[`path ${name}`]).toMatchObject({ required: true });
+    expect(parameters['query attempt']).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1 } });
+    expect(parameters['query tailLines']).toMatchObject({ required: false, schema: { type: 'integer', minimum: 0 } });
+    expect(parameters['query follow']).toMatchObject({ required: false, schema: { type: 'boolean', default: false } });
+  });
+
   it.each(Object.entries(MODELS))('describes %s with the original field names', (model, fields) => {
     const schema = doc.components.schemas[model];
     expect(Object.keys(schema.properties ?? {}).sort()).toEqual([...fields].sort());
@@ -139,8 +158,10 @@ describe('the OpenAPI document and UI', () => {
     expect(s.Resources.properties?.limits).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
     expect(s.FailurePolicy.properties?.rules).toMatchObject({ type: 'array', maxItems: 20 });
     expect(s.FailurePolicyRule.properties?.action).toMatchObject({ enum: ['FailJob', 'Ignore', 'Count'] });
-    expect(s.JobStatus.properties?.status.enum).toEqual(['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
-    expect(s.BatchStatus.properties?.status.enum).toEqual(['Waiting', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
+    // The original's enum for both (radix-job-scheduler.swagger.json), Completed included.
+    const statuses = ['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped', 'Completed'];
+    expect(s.JobStatus.properties?.status.enum).toEqual(statuses);
+    expect(s.BatchStatus.properties?.status.enum).toEqual(statuses);
     expect(s.JobStatus.properties?.created).toMatchObject({ type: 'string', format: 'date-time' });
     expect(s.JobStatus.properties?.restart).toMatchObject({ type: 'string', format: 'date-time' });
     expect(s.CopyRequest.properties?.imageTagName).toMatchObject({ type: 'string', maxLength: 128 });

@@ -133,6 +133,14 @@ describe('Kubernetes manifests (kubectl kustomize)', () => {
       expect(role.rules.some((r: any) => r.resourceNames || r.nonResourceURLs)).toBe(false);
     });
 
+    it('lets the api Deployment read pod logs (the logs routes ask the API server for them)', () => {
+      const account = named(objects, 'Deployment', 'api').spec.template.spec.serviceAccountName;
+      const bindings = ofKind(objects, 'RoleBinding').filter((b) => b.subjects.some((s: any) => s.kind === 'ServiceAccount' && s.name === account));
+      const rules = bindings.flatMap((b) => named(objects, 'Role', b.roleRef.name).rules);
+      const reads = (resource: string) => rules.some((r: any) => r.apiGroups.includes('') && r.resources.includes(resource) && r.verbs.includes('get'));
+      expect(reads('pods/log')).toBe(true);
+    });
+
     it('binds that Role to the ServiceAccount every scheduler Deployment runs as', () => {
       const [role] = ofKind(objects, 'Role');
       const [binding] = ofKind(objects, 'RoleBinding');

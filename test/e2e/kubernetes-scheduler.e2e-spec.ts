@@ -73,7 +73,16 @@ describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
     const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
     expect(env).toMatchObject({ RADIX_JOB_NAME: body.name, JOB_PAYLOAD_FILE: '/compute/args/payload', EXTRA: 'yes', GREETING: 'hello from the component' });
     expect(JSON.stringify(pod.tolerations)).toContain('memory-optimized-2-v1');
-    expect(JSON.stringify(pod.affinity)).toContain('radix-nodetype');
+    // The request's runtime names no architecture: the component's (arm64) joins the node type's term.
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
+      {
+        matchExpressions: [
+          { key: 'radix-nodetype', operator: 'In', values: ['memory-optimized-2-v1'] },
+          { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+          { key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] },
+        ],
+      },
+    ]);
     const secret = kube.list('secrets', NAMESPACE).find((s: any) => s.metadata.ownerReferences?.[0]?.name === body.name) as any;
     expect(Buffer.from(secret.data.payload, 'base64').toString()).toBe('{"x": 10, "y": 20}');
     // The payload stays in Redis with the record (restart and copy need it), as well as in the Secret.

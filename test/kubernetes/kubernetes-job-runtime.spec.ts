@@ -261,6 +261,32 @@ describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
     });
   });
 
+  describe('placement', () => {
+    const affinityOf = (jobName: string) => cluster.server.get('jobs', NAMESPACE, jobName)?.spec.template.spec.affinity;
+    const required = (...matchExpressions: object[]) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } } });
+    const LINUX = { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] };
+    const arch = (architecture: string) => ({ key: 'kubernetes.io/arch', operator: 'In', values: [architecture] });
+
+    it('creates the Job of a job that names no architecture with node affinity to linux/amd64 nodes, and it runs', async () => {
+      cluster = await startCluster();
+      const job = nodeJob('');
+      await cluster.runtime.launch(job, undefined);
+      expect(affinityOf(job.name)).toEqual(required(LINUX, arch('amd64')));
+      await reported(cluster.sink, job.name, 'succeeded');
+    });
+
+    it("takes the component's architecture as the default, and a job's own over it; a node type joins the same term", async () => {
+      cluster = await startCluster({ defaultArchitecture: 'arm64' });
+      const plain = nodeJob('');
+      const own = nodeJob('', { runtime: { architecture: 'amd64' } });
+      const typed = nodeJob('', { runtime: { nodeType: 'memory-optimized-2-v1' } });
+      for (const job of [plain, own, typed]) await cluster.runtime.launch(job, undefined);
+      expect(affinityOf(plain.name)).toEqual(required(LINUX, arch('arm64')));
+      expect(affinityOf(own.name)).toEqual(required(LINUX, arch('amd64')));
+      expect(affinityOf(typed.name)).toEqual(required({ key: 'radix-nodetype', operator: 'In', values: ['memory-optimized-2-v1'] }, LINUX, arch('arm64')));
+    });
+  });
+
   describe('configuration', () => {
     it('uses the namespace given in the options over the kubeconfig one', async () => {
       cluster = await startCluster({ namespace: 'other' });

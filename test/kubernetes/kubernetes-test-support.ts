@@ -129,3 +129,17 @@ export function newRuntime(server: FakeKubernetesServer, options: Partial<Kubern
     ...options,
   });
 }
+
+/** A fake API server and a runtime on it (not started), for the contract suites. */
+export async function fakeCluster(): Promise<{ server: FakeKubernetesServer; runtime: KubernetesJobRuntime; cleanup(): Promise<void> }> {
+  const server = await FakeKubernetesServer.start();
+  const runtime = newRuntime(server);
+  return {
+    server,
+    runtime,
+    async cleanup() {
+      await runtime.close();
+      await server.stop();
+    },
+  };
+}

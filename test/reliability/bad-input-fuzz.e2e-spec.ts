@@ -80,7 +80,8 @@ const breakage: fc.Arbitrary<Breakage> = fc.oneof(
   notObject.map((v) => set('resources', v)),
   fc.string().filter((a) => a !== 'amd64' && a !== 'arm64').map((a) => set('runtime', { architecture: a }, 'runtime.architecture')),
   fc.string({ maxLength: 130 }).filter((t) => !NODE_TYPE.test(t) || t.length > 120).map((t) => set('runtime', { nodeType: t }, 'runtime.nodeType')),
-  fc.oneof(notString, fc.string().filter((c) => !/^\d{1,9}$/.test(c))).filter((c) => typeof c !== 'number' || !/^\d{1,9}$/.test(String(c))).map((c) => set('node', { gpuCount: c }, 'node.gpuCount')),
+  // "" is no count (as in the original), not a bad one.
+  fc.oneof(notString, fc.string().filter((c) => c !== '' && !/^\d{1,9}$/.test(c))).filter((c) => typeof c !== 'number' || !/^\d{1,9}$/.test(String(c))).map((c) => set('node', { gpuCount: c }, 'node.gpuCount')),
   notObject.map((v) => set('failurePolicy', v)),
   // Rules that are no objects: the message names one of them at least (an array item hides the others).
   fc.oneof(notArray, fc.array(notObject, { minLength: 1, maxLength: 2 })).map((rules) => set('failurePolicy', { rules }, Array.isArray(rules) ? 'failurePolicy.rules[' : 'failurePolicy.rules')),

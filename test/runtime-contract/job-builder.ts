@@ -49,6 +49,10 @@ export class JobBuilder {
   failingFirst(attempts: number, counterFile: string): this {
     return this.withVariables({ FAIL_FIRST_ATTEMPTS: String(attempts) }).countingAttemptsIn(counterFile);
   }
+  /** Prints "attempt <a> line <i>" to stdout `lines` times, `intervalMs` apart, then "attempt <a> error <i>" to stderr `stderrLines` times. */
+  printing(lines: number, { intervalMs = 0, stderrLines = 0 } = {}): this {
+    return this.withVariables({ LINES: String(lines), LINE_INTERVAL_MS: String(intervalMs), STDERR_LINES: String(stderrLines) });
+  }
   countingAttemptsIn(counterFile: string): this {
     return this.withVariables({ ATTEMPT_COUNTER_FILE: counterFile });
   }
@@ -89,3 +93,7 @@ export class JobBuilder {
 }
 
 export const aJob = (name?: string) => new JobBuilder(name);
+
+/** What `printing()` makes attempt `attempt` print to stdout, lines `from` to `to`. */
+export const printedLines = (attempt: number, from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `attempt ${attempt} line ${from + i}\n`).join('');

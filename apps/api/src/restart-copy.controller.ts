@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { type BatchStatusView, type CopyOptions, JobCopier, JobRestarter, type JobStatusView, toBatchView, toJobView } from '@rjs/core';
+import { type BatchStatusView, type CopyOptions, JobCopier, JobQueries, JobRestarter, type JobStatusView, toJobView } from '@rjs/core';
 import { CopyRequestDto } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
 import { BatchStatusDto, JobStatusDto, StatusDto } from './dto/status-responses.dto';
@@ -26,6 +26,7 @@ export class RestartCopyController {
   constructor(
     private readonly restarter: JobRestarter,
     private readonly copier: JobCopier,
+    private readonly queries: JobQueries,
   ) {}
 
   @Post('jobs/:jobName/restart')
@@ -75,7 +76,7 @@ export class RestartCopyController {
   @FailureResponses(400, 404, 413, 422, 503)
   async copyBatch(@Param('batchName') batchName: string, @Body(copyBody) body: CopyOptions): Promise<BatchStatusView> {
     const { batch, jobs } = await this.copier.copyBatch(batchName, body);
-    return toBatchView(batch, jobs, true);
+    return this.queries.viewOfBatch(batch, jobs);
   }
 
   @Post('batches/:batchName/jobs/:jobName/restart')

@@ -9,6 +9,8 @@ import {
   JobController,
   JobCopier,
   JobLauncher,
+  JobLogReader,
+  type JobLogs,
   JobQueries,
   JobRemover,
   JobRestarter,
@@ -25,12 +27,14 @@ import { BullMqWorkQueue, CONTROL_QUEUE, controlQueueName, LAUNCH_QUEUE, launchQ
 import { RedisStatusStore } from '@rjs/store';
 import type { Logger } from '@rjs/platform';
 import { Metrics } from '@rjs/platform';
-import { createRuntime } from './runtime.factory';
-import { APP_CONFIG, CLOCK, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
+import { createJobLogs, createRuntime, type RuntimeHooks } from './runtime.factory';
+import { APP_CONFIG, CLOCK, JOB_LOGS, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
 
 export interface InfrastructureOverrides {
   /** Tests pass a runtime of their own (e.g. the Kubernetes adapter against the fake API server). */
   runtime?: JobRuntime;
+  /** And the log reader that goes with it. */
+  jobLogs?: JobLogs;
   clock?: Clock;
 }
 
@@ -44,6 +48,11 @@ export function createRedis(url: string): Redis {
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
+}
+
+/** Resolved when an error happens: the metrics live in OpsModule, which needs this module first. */
+function runtimeHooks(moduleRef: ModuleRef): RuntimeHooks {
+  return { onKubernetesApiError: (code) => moduleRef.get(Metrics, { strict: false }).countKubernetesApiError(code) };
 }
 
 @Global()
@@ -86,15 +95,16 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
         {
           provide: JOB_RUNTIME,
           inject: [ModuleRef],
-          useFactory: (moduleRef: ModuleRef) =>
-            overrides.runtime ??
-            createRuntime(config, logger, {
-              // Resolved when an error happens: the metrics live in OpsModule, which needs this module first.
-              onKubernetesApiError: (code) => moduleRef.get(Metrics, { strict: false }).countKubernetesApiError(code),
-            }),
+          useFactory: (moduleRef: ModuleRef) => overrides.runtime ?? createRuntime(config, logger, runtimeHooks(moduleRef)),
+        },
+        {
+          provide: JOB_LOGS,
+          inject: [ModuleRef],
+          useFactory: (moduleRef: ModuleRef) => overrides.jobLogs ?? createJobLogs(config, runtimeHooks(moduleRef)),
         },
         useCase(ObservationRecorder, [STATUS_STORE], (store: StatusStore) => new ObservationRecorder(store)),
-        useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store)),
+        useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store, config.component.batchStatusRules)),
+        useCase(JobLogReader, [JobQueries, JOB_LOGS], (queries: JobQueries, logs: JobLogs) => new JobLogReader(queries, logs)),
         useCase(
           JobAcceptor,
           [STATUS_STORE, WORK_QUEUE, CLOCK],
@@ -141,7 +151,7 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
             new VanishedJobReconciler(store, runtime, recorder, clock),
         ),
       ],
-      exports: [APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, ObservationRecorder, JobQueries, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
+      exports: [APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, JOB_LOGS, ObservationRecorder, JobQueries, JobLogReader, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
     };
   }
 

@@ -10,8 +10,12 @@ export const JobStatus = {
 } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
 
-/** Batch status values; a batch never reports Active. */
-export type BatchStatus = Exclude<JobStatus, 'Active'>;
+/**
+ * Batch status values, as the original's enum has them: a job's, plus Completed. The built-in rules
+ * never give Active or Completed; a job component's batchStatusRules may give any of them.
+ */
+export const BatchStatus = { ...JobStatus, Completed: 'Completed' } as const;
+export type BatchStatus = (typeof BatchStatus)[keyof typeof BatchStatus];
 
 const FINAL: ReadonlySet<JobStatus> = new Set<JobStatus>([JobStatus.Succeeded, JobStatus.Failed, JobStatus.Stopped]);
 

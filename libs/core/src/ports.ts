@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ResolvedJob } from './job-spec';
 import type { JobStatus } from './job-status';
 import type { Observation } from './observation';
@@ -49,6 +50,36 @@ export class PermanentLaunchError extends Error {
 export interface JobRecordChange {
   record?: JobRecord;
   changed: boolean;
+}
+
+/** One attempt of a job, as `podStatuses` lists it: number n (1-based) is `podStatuses[n - 1]`. */
+export interface AttemptRef {
+  jobName: string;
+  attempt: number;
+  /** The attempt's name in `podStatuses`: the pod's name on Kubernetes, `<job>-<n>` locally. */
+  podName: string;
+}
+
+export interface LogReadOptions {
+  /** Only the last this many lines of what was printed so far (0: none); absent: everything. */
+  tailLines?: number;
+  /** Keep the stream open and pass on new lines until the attempt ends, then end. */
+  follow: boolean;
+}
+
+/**
+ * What the attempts of a job printed, where the runtime keeps it (the local runtime's log files,
+ * a pod's log on Kubernetes). Serves a process with the role api alone too: it needs no JobRuntime.
+ * Every adapter passes the contract suite in test/runtime-contract/job-logs-contract.ts.
+ */
+export interface JobLogs {
+  /**
+   * Resolves once the output can be read, with a stream of it that is never held whole in memory.
+   * Rejects with a DomainError NotFound when the runtime has no output of the attempt (not started,
+   * or gone with its job or pod; the message says which), RuntimeUnavailableError when it cannot be
+   * reached. Destroying the stream releases what it holds (files, watches, connections).
+   */
+  open(attempt: AttemptRef, options: LogReadOptions): Promise<Readable>;
 }
 
 /** The status records in Redis. Each method is atomic. */

@@ -1,4 +1,4 @@
-import { deriveBatchState } from './batch-status';
+import { type BatchStatusRule, deriveBatchState } from './batch-status';
 import type { BatchStatus, JobStatus } from './job-status';
 import type { BatchRecord, JobRecord, PodStatus } from './records';
 
@@ -53,8 +53,12 @@ export function toJobView(record: JobRecord): JobStatusView {
   return dropUndefined(view);
 }
 
-export function toBatchView(batch: BatchRecord, jobs: JobRecord[], withJobs: boolean): BatchStatusView {
-  const state = deriveBatchState(jobs);
+/**
+ * `rules` are the job component's batchStatusRules. As in the original they apply to batches only:
+ * a single job's batch has its job's status by the built-in rules.
+ */
+export function toBatchView(batch: BatchRecord, jobs: JobRecord[], withJobs: boolean, rules: readonly BatchStatusRule[] = []): BatchStatusView {
+  const state = deriveBatchState(jobs, batch.batchType === 'batch' ? rules : []);
   const view: BatchStatusView = {
     name: batch.name,
     batchName: batch.name,

@@ -1,5 +1,5 @@
 import { type FieldProblem, InvalidRequestError } from '../errors';
-import type { BatchScheduleDescription, BatchType, JobComponent, JobScheduleDescription, ResolvedJob } from '../job-spec';
+import { type BatchScheduleDescription, type BatchType, isPayloadGiven, type JobComponent, type JobScheduleDescription, type ResolvedJob } from '../job-spec';
 import { JobStatus } from '../job-status';
 import { resolveJob } from '../merge';
 import { makeBatchName, makeJobName, type RandomSource, randomSuffix } from '../naming';
@@ -77,15 +77,16 @@ export class JobAcceptor {
     return this.record((now) => {
       const problems: FieldProblem[] = [];
       const created = this.newBatch(batchType, batchId, now, items, (item, name, batchName, index) => {
+        const payload = isPayloadGiven(item.payload) ? item.payload : undefined;
         const spec: ResolvedJob = resolveJob(this.component, defaults, item, {
           name,
           batchName,
           batchType,
           jobId: item.jobId,
-          hasPayload: item.payload !== undefined && item.payload !== '',
+          hasPayload: payload !== undefined,
         });
-        problems.push(...checkResolvedJob(spec, item.payload, itemsPath ? `${itemsPath}[${index}]` : ''));
-        return { spec, payload: spec.hasPayload ? item.payload : undefined };
+        problems.push(...checkResolvedJob(spec, payload, itemsPath ? `${itemsPath}[${index}]` : ''));
+        return { spec, payload };
       });
       if (problems.length) throw new InvalidRequestError(problems);
       return created;

@@ -10,3 +10,4 @@ export * from './retention';
 export * from './restart-jobs';
 export * from './copy-jobs';
 export * from './stored-jobs';
+export * from './read-job-logs';

@@ -7,3 +7,4 @@ export * from './resource-informer';
 export * from './token-bucket';
 export type { KubernetesRuntimeLogger } from './runtime-logger';
 export type { RetryPolicy } from './backoff';
+export * from './kubernetes-job-logs';

@@ -1,4 +1,4 @@
-import { KubeConfig, type V1Job, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import {
   type BackoffPolicy,
   type Clock,
@@ -12,11 +12,11 @@ import {
   rfc3339,
   systemClock,
 } from '@rjs/core';
-import { isTransient, messageOf, statusCodeOf, TransientError } from './api-errors';
+import { describeError, isTransient, statusCodeOf, TransientError } from './api-errors';
 import { DEFAULT_RETRY, type RetryPolicy, sleep, withRetry } from './backoff';
 import { buildJobManifest, buildPayloadSecret, type ManifestOptions, payloadSecretName } from './job-manifest';
 import { isJobFinished, observeJob, stoppedPodStatuses } from './job-status-mapper';
-import { KubernetesApi, defaultNamespace } from './kubernetes-api';
+import { KubernetesApi, defaultNamespace, loadDefaultKubeConfig } from './kubernetes-api';
 import { componentSelector, generationOfObject, isManagedBy, jobNameOf } from './labels';
 import { DEFAULT_NODE_TYPE_MAPPING, type NodeTypeMapping } from './node-types';
 import { ObservationReporter } from './observation-reporter';
@@ -42,6 +42,8 @@ export interface KubernetesRuntimeOptions {
   qps?: number;
   burst?: number;
   nodeTypes?: NodeTypeMapping;
+  /** The architecture of a job that names none: the component's runtime.architecture, else amd64. */
+  defaultArchitecture?: string;
   /** Retries of a failing API call before launch/stop/remove/has give up. */
   retry?: RetryPolicy;
   /** Restart delays of the watches after errors, and of failed sink calls. */
@@ -117,6 +119,7 @@ export class KubernetesJobRuntime implements JobRuntime {
       namespace: this.namespace,
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       nodeTypes: options.nodeTypes ?? DEFAULT_NODE_TYPE_MAPPING,
+      defaultArchitecture: options.defaultArchitecture,
     };
     this.jobs = this.informer<V1Job>('jobs');
     this.pods = this.informer<V1Pod>('pods', (pod) => jobNameOf(pod.metadata?.labels));
@@ -373,23 +376,12 @@ export class KubernetesJobRuntime implements JobRuntime {
     if (this.closed) throw new RuntimeUnavailableError(`${what}: the Kubernetes runtime is closed`);
     try {
       return await withRetry(operation, this.retry, (error, retry, delayMs) =>
-        this.logger.warn({ retry, delayMs: Math.round(delayMs) }, `${what} failed (${describe(error)}); retrying`),
+        this.logger.warn({ retry, delayMs: Math.round(delayMs) }, `${what} failed (${describeError(error)}); retrying`),
       );
     } catch (error) {
       if (error instanceof PermanentLaunchError || error instanceof RuntimeUnavailableError) throw error;
-      if (isTransient(error) || this.closed) throw new RuntimeUnavailableError(`${what}: Kubernetes API unavailable (${describe(error)})`);
-      throw new PermanentLaunchError(`${what}: ${describe(error)}`);
+      if (isTransient(error) || this.closed) throw new RuntimeUnavailableError(`${what}: Kubernetes API unavailable (${describeError(error)})`);
+      throw new PermanentLaunchError(`${what}: ${describeError(error)}`);
     }
   }
-}
-
-function loadDefaultKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return kubeConfig;
-}
-
-function describe(error: unknown): string {
-  const code = statusCodeOf(error);
-  return code === undefined ? messageOf(error) : `HTTP ${code}: ${messageOf(error)}`;
 }
