@@ -70,7 +70,12 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
     it('runs a finished job again under its name from its stored spec and payload, earlier attempts kept and numbered on', async () => {
       const report = file('report');
       // A second's sleep: the restarted job is read before it can have finished again.
-      const { body: created } = await post('/jobs', { jobId: 'again', payload: '{"n": 1}', variables: { SLEEP_SECONDS: '1', REPORT_FILE: report } });
+      const counter = file('attempts');
+      const { body: created } = await post('/jobs', {
+        jobId: 'again',
+        payload: '{"n": 1}',
+        variables: { SLEEP_SECONDS: '1', REPORT_FILE: report, PRINT: 'run', ATTEMPT_COUNTER_FILE: counter },
+      });
       const first = await jobReaches(url, created.name, 'Succeeded');
       const firstPid = readReport(report)!.pid;
 
@@ -94,6 +99,10 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
       expect(second.pid).not.toBe(firstPid);
       expect(second.env.RADIX_JOB_NAME).toBe(created.name);
       expect(payloadSeen(report)).toBe('{"n": 1}');
+      // Each attempt's output stays apart: attempt 2 is the new run's.
+      const logs = async (attempt: number) => (await fetch(`${url}/api/v1/jobs/${created.name}/logs?attempt=${attempt}`)).text();
+      expect(await logs(1)).toBe('run 1\n');
+      expect(await logs(2)).toBe('run 2\n');
     });
 
     it('stops a running job and runs it again; the dying first run\'s report never touches the new run', async () => {

@@ -66,7 +66,8 @@ describe('restarting a job in the Redis status store', () => {
     it('leaves the new run as it is, and lets the new run\'s reports through', async () => {
       await context.store.create(newBatch('s1', 1, { type: 'job' }));
       await recorder().record('s1-job0', { kind: 'running', at: '2026-01-01T00:00:05Z', podStatuses: [{ name: 's1-job0-1', replicaStatus: { status: 'Running' } }] });
-      await restart('s1-job0');
+      const { record: restarted } = await restart('s1-job0');
+      expect(restarted?.podStatuses).toEqual([{ name: 's1-job0-1', podIndex: 0, endTime: RESTARTED, replicaStatus: { status: 'Stopped' } }]);
 
       // The first run's process dies of the restart and says so, late.
       const late = await recorder().record('s1-job0', {
@@ -75,7 +76,7 @@ describe('restarting a job in the Redis status store', () => {
         podStatuses: [{ name: 's1-job0-1', replicaStatus: { status: 'Stopped' } }],
       });
       expect(late.changed).toBe(false);
-      expect(await context.store.getJob('s1-job0')).toMatchObject({ status: 'Waiting', generation: 1, podStatuses: [{ name: 's1-job0-1', replicaStatus: { status: 'Running' } }] });
+      expect(await context.store.getJob('s1-job0')).toEqual(restarted);
       expect(await context.store.listUnfinishedJobNames()).toEqual(['s1-job0']);
 
       const current = await recorder().record('s1-job0', {
