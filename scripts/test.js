@@ -1,30 +1,13 @@
 #!/usr/bin/env node
-// `npm test`: installs what the tests need (npm packages; redis-server and chromium from apt when
+// `npm test`: installs what the tests need (npm packages; the programs of scripts/test-tools.js when
 // missing and we are root), then runs every jest test. Extra arguments go to jest.
 'use strict';
-const { execSync, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const { ensureDependencies, root } = require('./ensure-deps');
-
-function has(command, args = ['--version']) {
-  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
-}
-
-function aptInstall(packages) {
-  if (process.getuid?.() !== 0) {
-    console.error(`[setup] missing ${packages.join(', ')}; install them (apt-get install ${packages.join(' ')}) and run again`);
-    process.exit(1);
-  }
-  console.log(`[setup] installing ${packages.join(', ')} with apt-get...`);
-  execSync('apt-get update -qq', { stdio: 'inherit' });
-  execSync(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')}`, { stdio: 'inherit' });
-}
+const { ensureTestTools } = require('./test-tools');
 
 ensureDependencies();
-const missing = [];
-if (!has('redis-server')) missing.push('redis-server');
-// The Bull Board browser test drives Debian's chromium through playwright-core.
-if (!require('node:fs').existsSync('/usr/bin/chromium')) missing.push('chromium');
-if (missing.length) aptInstall(missing);
+ensureTestTools();
 
 // swc strips types without checking them: check them first.
 console.log('[test] type-checking (tsc --noEmit)...');
