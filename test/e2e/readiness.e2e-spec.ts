@@ -1,6 +1,6 @@
 import { QueueWorkers } from '../../apps/worker/src/queue-workers';
 import { TestRedis } from '../support/redis-server';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { type SchedulerApp, startScheduler } from './scheduler-app';
 import { join, resolve } from 'node:path';
 

@@ -5,7 +5,7 @@ import { type AppConfig, loadConfig } from '@rjs/config';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { createScheduler } from '../../apps/scheduler/src/bootstrap';
 import { REDIS } from '../../apps/scheduler/src/tokens';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { quietLogger } from '../worker/worker-app';
 
 export interface SchedulerApp {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { JOB_PROGRAM } from '../runtime-contract/job-builder';
 import { TestRedis } from '../support/redis-server';
 import { writeRadixConfig } from '../worker/worker-app';

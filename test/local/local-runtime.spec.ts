@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermanentLaunchError } from '@rjs/core';
 import { JobDirectory, LocalJobRuntime, ORPHAN_MESSAGE, SHUTDOWN_MESSAGE } from '@rjs/runtime';
-import { CollectingSink, eventually } from '../runtime-contract/collecting-sink';
+import { CollectingSink } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { aJob } from '../runtime-contract/job-builder';
 import { makeLocalHarness } from './local-harness';
 

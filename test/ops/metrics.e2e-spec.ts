@@ -3,13 +3,22 @@ import type { BullMqWorkQueue } from '@rjs/queue';
 import { Metrics } from '../../apps/scheduler/src/ops';
 import { STATUS_STORE, WORK_QUEUE } from '../../apps/scheduler/src/tokens';
 import { TestRedis } from '../support/redis-server';
-import { CONTROL_QUEUE, eventually, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
+import { eventually } from '../support/eventually';
+import { CONTROL_QUEUE, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
 
 async function scrape(ops: OpsApp): Promise<string> {
   const response = await fetch(`${ops.url}/metrics`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return response.text();
+}
+
+/** Scrapes until `holds` is true of the text; returns that text. */
+function scrapeUntil(ops: OpsApp, holds: (text: string) => boolean, what: string): Promise<string> {
+  return eventually(async () => {
+    const text = await scrape(ops);
+    return holds(text) && text;
+  }, what);
 }
 
 /** The value of one series, e.g. `rjs_jobs{status="Waiting"}`; undefined when the scrape lacks it. */
@@ -80,10 +89,7 @@ describe('/metrics', () => {
 
     const route = '/admin/queues/api/queues/:queueName/:jobId';
     // The sample is taken when the response has been sent, which may be just after the client has it.
-    const text = await eventually(
-      () => scrape(ops),
-      (t) => sample(t, `rjs_http_request_duration_seconds_count{method="GET",route="${route}",status_code="200"}`) === 1,
-    );
+    const text = await scrapeUntil(ops, (t) => sample(t, `rjs_http_request_duration_seconds_count{method="GET",route="${route}",status_code="200"}`) === 1, 'the request to be timed');
     expect(sample(text, `rjs_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="${route}",status_code="200"}`)).toBe(1);
     expect(sample(text, `rjs_http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}`)).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('/no/such/path');
@@ -126,6 +132,6 @@ describe('/metrics', () => {
     expect(sample(text, depth(LAUNCH_QUEUE, 'waiting'))).toBeUndefined();
 
     await redis.restart();
-    await eventually(() => scrape(ops), (t) => sample(t, jobs('Waiting')) === 0);
+    await scrapeUntil(ops, (t) => sample(t, jobs('Waiting')) === 0, 'the job counts to be back');
   });
 });

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@rjs/config';
 import { createScheduler } from '../../apps/scheduler/src/bootstrap';
 import { createLogger } from '../../apps/scheduler/src/logging';
+import { eventually } from '../support/eventually';
 import { unusedRuntime } from '../support/unused-runtime';
 
 export const RADIX_CONFIG = join(__dirname, '../../radixconfig.yaml');
@@ -47,22 +48,10 @@ export async function startOpsApp(redisUrl: string, env: Record<string, string> 
   if (!address || typeof address === 'string') throw new Error('the app did not listen on a TCP port');
   const url = `http://127.0.0.1:${address.port}`;
   // The Redis client fails fast instead of queueing commands: wait until it is connected, as Kubernetes would.
-  await eventually(() => fetch(`${url}/readyz`).then((r) => r.status), (status) => status === 200);
+  await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, '/readyz to answer 200');
   return { app, url, logs, close: () => app.close() };
 }
 
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-/** Polls until `predicate` holds; fails with the last value seen. Used for state that changes in the background. */
-export async function eventually<T>(read: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await read();
-    if (predicate(last)) return last;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms; last value: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

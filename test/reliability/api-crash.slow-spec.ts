@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type Redis from 'ioredis';
+import { eventually } from '../support/eventually';
 import { TestRedis } from '../support/redis-server';
 import { ensureBuilt, ServiceProcess } from '../support/service-process';
 import {
@@ -120,9 +121,7 @@ describe('an API process killed mid-burst', () => {
     expect([...runs.keys()].sort()).toEqual([...recorded].sort());
     expect(records.filter((r) => r.status !== 'Succeeded').map((r) => `${r.name}: ${r.status} ${r.message ?? ''}`)).toEqual([]);
     // The outbox empties too (recovery confirms what the dead API enqueued but did not confirm).
-    const outboxDeadline = Date.now() + 20_000;
-    while ((await client.scard(`rjs:${COMPONENT}:outbox:dispatch`)) > 0 && Date.now() < outboxDeadline) await new Promise((r) => setTimeout(r, 200));
-    expect(await client.smembers(`rjs:${COMPONENT}:outbox:dispatch`)).toEqual([]);
+    await eventually(async () => (await client.scard(`rjs:${COMPONENT}:outbox:dispatch`)) === 0, 'the dispatch outbox to empty');
     expect(leaks).toEqual([]);
     expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
     finished();

@@ -12,6 +12,7 @@ import { createLogger } from '../../apps/scheduler/src/logging';
 import { REDIS } from '../../apps/scheduler/src/tokens';
 import { LogCapture } from '../api/api-app';
 import { ChaosProxy } from '../support/chaos-proxy';
+import { eventually } from '../support/eventually';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
 import { burst, COMPONENT, countRuns, leakedSecrets, printFigures, ScratchDir, tally, waitUntilFinal, writeRadixConfig } from './reliability-support';
@@ -166,9 +167,7 @@ describe('Kubernetes API faults', () => {
       // the second wave's statuses arrive only if the informers give up on a silent watch.
       proxy.blackHoleWatches = true;
       fake.cutWatches();
-      const holeDeadline = Date.now() + 20_000;
-      while (proxy.heldWatches < 2 && Date.now() < holeDeadline) await new Promise((r) => setTimeout(r, 50));
-      expect(proxy.heldWatches).toBeGreaterThanOrEqual(2);
+      await eventually(() => proxy.heldWatches >= 2, () => `two watch requests in the black hole; held ${proxy.heldWatches}`);
       proxy.blackHoleWatches = false;
       const wave2 = await send(1, BATCHES - WAVE1_BATCHES);
       const accepted = [...wave1, ...wave2];

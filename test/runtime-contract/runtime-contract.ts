@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobRuntime, Observation } from '@rjs/core';
-import { CollectingSink, eventually, isFinalObservation } from './collecting-sink';
+import { eventually } from '../support/eventually';
+import { CollectingSink, isFinalObservation } from './collecting-sink';
 import { aJob } from './job-builder';
 
 export interface RuntimeHarness {

@@ -4,6 +4,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { eventually } from './eventually';
 
 export interface TestRedisOptions {
   /** Turn on AOF (appendfsync everysec) so that kill -9 and restart keep the data. */
@@ -28,6 +29,11 @@ export class TestRedis {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Whether the redis-server process runs (kill() ends it, restart() starts it again). */
+  get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null;
   }
 
   /** A client for assertions; the caller quits it. */
@@ -73,13 +79,14 @@ export class TestRedis {
 }
 
 async function waitForPing(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    if (await ping(port)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`redis-server did not answer on port ${port}`);
+  await eventually(
+    () => {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+      return ping(port);
+    },
+    `redis-server to answer on port ${port}`,
+    10_000,
+  );
 }
 
 /** A raw PING: an ioredis client that fails to connect leaves timers behind that hold jest open. */

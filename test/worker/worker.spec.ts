@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JobRecord, type JobRuntime, JobAcceptor, type WorkQueue, systemClock } from '@rjs/core';
 import { LocalJobRuntime, SHUTDOWN_MESSAGE } from '@rjs/runtime';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { TestRedis } from '../support/redis-server';
 import { QueueWorkers } from '../../apps/worker/src/queue-workers';
 import { startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
