@@ -1,7 +1,8 @@
 import { createLogger, PinoNestLogger } from '../../apps/scheduler/src/logging';
 import { TestRedis } from '../support/redis-server';
 import { eventually } from '../support/eventually';
-import { basicAuth, LAUNCH_QUEUE, LogCapture, type OpsApp, startOpsApp } from './ops-app';
+import { LogCapture } from '../support/app-fixture';
+import { basicAuth, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
 
 const SECRET = 'do-not-log-me';
 

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -7,10 +6,8 @@ import type Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import type { JobRecord } from '@rjs/core';
 import { KubernetesJobRuntime, LabelKey } from '@rjs/runtime';
-import { createScheduler } from '../../apps/scheduler/src/bootstrap';
 import { createLogger } from '../../apps/scheduler/src/logging';
-import { REDIS } from '../../apps/scheduler/src/tokens';
-import { LogCapture } from '../api/api-app';
+import { LogCapture, serveScheduler } from '../support/app-fixture';
 import { ChaosProxy } from '../support/chaos-proxy';
 import { eventually } from '../support/eventually';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
@@ -93,18 +90,12 @@ describe('Kubernetes API faults', () => {
       watchTimeoutSeconds: 10,
       logger: logger.child({ runtime: 'kubernetes' }),
     });
-    app = await createScheduler(config, { runtime, logger });
-    await app.listen(0, '127.0.0.1');
-    const redisClient = app.get<Redis>(REDIS);
-    if (redisClient.status !== 'ready') await once(redisClient, 'ready');
-    const address = app.getHttpServer().address();
-    if (!address || typeof address === 'string') throw new Error('no TCP address');
-    url = `http://127.0.0.1:${address.port}`;
+    ({ app, url } = await serveScheduler(config, { runtime, logger }));
   }, 60_000);
 
   afterAll(async () => {
     // The service's log, for a failure's inspection (the directory is kept then).
-    writeFileSync(join(dir, 'service.log'), logs.lines.map((line) => JSON.stringify(line)).join('\n'));
+    writeFileSync(join(dir, 'service.log'), logs.raw.join('\n'));
     await app?.close();
     await proxy?.stop();
     await fake?.stop();
@@ -186,7 +177,7 @@ describe('Kubernetes API faults', () => {
       const runs = countRuns(runsFile);
       const createAttempts = fake.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs').length;
       const alreadyExisted = fake.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs' && r.status === 409).length;
-      const leaks = leakedSecrets(logs.lines.map((line) => JSON.stringify(line)).join('\n'), [`payload-${secret}`, `variable-${secret}`]);
+      const leaks = leakedSecrets(logs.raw.join('\n'), [`payload-${secret}`, `variable-${secret}`]);
       printFigures(`kubernetes-faults (seed ${seed})`, {
         jobs: accepted.length,
         apiCallsThroughProxy: proxy.forwarded + proxy.injected + proxy.blackHoled,

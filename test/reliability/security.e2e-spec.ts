@@ -1,15 +1,12 @@
-import { once } from 'node:events';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import { JobAcceptor } from '@rjs/core';
 import { AnnotationKey, componentSelector, KubernetesJobRuntime } from '@rjs/runtime';
-import { createScheduler } from '../../apps/scheduler/src/bootstrap';
 import { createLogger } from '../../apps/scheduler/src/logging';
-import { REDIS } from '../../apps/scheduler/src/tokens';
-import { LogCapture } from '../api/api-app';
 import { basicAuth, LAUNCH_QUEUE, type OpsApp, startOpsApp } from '../ops/ops-app';
+import { LogCapture, serveScheduler } from '../support/app-fixture';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
 import { COMPONENT, countRuns, leakedSecrets, rawRequest, ScratchDir, waitUntilFinal, writeRadixConfig } from './reliability-support';
@@ -144,13 +141,7 @@ describe('security', () => {
         watchBackoff: { initialMs: 50, maxMs: 500 },
         logger: logger.child({ runtime: 'kubernetes' }),
       });
-      app = await createScheduler(config, { runtime, logger });
-      await app.listen(0, '127.0.0.1');
-      const redisClient = app.get<Redis>(REDIS);
-      if (redisClient.status !== 'ready') await once(redisClient, 'ready');
-      const address = app.getHttpServer().address();
-      if (!address || typeof address === 'string') throw new Error('no TCP address');
-      url = `http://127.0.0.1:${address.port}`;
+      ({ app, url } = await serveScheduler(config, { runtime, logger }));
     });
 
     afterAll(async () => {

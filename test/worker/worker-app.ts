@@ -1,19 +1,17 @@
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Queue } from 'bullmq';
-import type Redis from 'ioredis';
+import type { Queue } from 'bullmq';
 import { type AppConfig, loadConfig } from '@rjs/config';
 import { JobAcceptor, JobQueries, JobRemover, type JobRuntime, JobStopper, type StatusStore } from '@rjs/core';
-import { controlQueueName, launchQueueName } from '@rjs/queue';
 import { InfrastructureModule, type InfrastructureOverrides } from '../../apps/scheduler/src/infrastructure.module';
-import { createLogger, type Logger } from '../../apps/scheduler/src/logging';
-import { JOB_RUNTIME, REDIS, STATUS_STORE } from '../../apps/scheduler/src/tokens';
+import type { Logger } from '../../apps/scheduler/src/logging';
+import { JOB_RUNTIME, STATUS_STORE } from '../../apps/scheduler/src/tokens';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import type { WorkerOptions } from '../../apps/worker/src/worker-options';
 import { JOB_PROGRAM } from '../runtime-contract/job-builder';
+import { ComponentQueues, quietLogger, redisConnected } from '../support/app-fixture';
 
 /**
  * A radixconfig.yaml whose job component `compute` runs the test job program with this Node, so
@@ -50,11 +48,6 @@ ${extra}`,
   return path;
 }
 
-/** Lines below warn only: the tests read statuses, not logs. */
-export function quietLogger(config: AppConfig): Logger {
-  return createLogger({ log: { ...config.log, level: 'error', format: 'json' } }, { write: () => undefined } as never);
-}
-
 @Module({})
 class WorkerTestApp {
   static forRoot(config: AppConfig, logger: Logger, overrides: InfrastructureOverrides, options: Partial<WorkerOptions>): DynamicModule {
@@ -71,8 +64,8 @@ export interface WorkerHarness {
   stopper: JobStopper;
   remover: JobRemover;
   queries: JobQueries;
-  launchQueue: Queue;
-  controlQueue: Queue;
+  readonly launchQueue: Queue;
+  readonly controlQueue: Queue;
   close(): Promise<void>;
 }
 
@@ -107,11 +100,8 @@ export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
     }),
     { logger: false },
   );
-  const redis = context.get<Redis>(REDIS);
-  if (redis.status !== 'ready') await once(redis, 'ready');
-  const connection = { url: setup.redisUrl, maxRetriesPerRequest: null };
-  const launchQueue = new Queue(launchQueueName(config.component.name), { connection });
-  const controlQueue = new Queue(controlQueueName(config.component.name), { connection });
+  await redisConnected(context);
+  const queues = new ComponentQueues(config.component.name, { url: setup.redisUrl, maxRetriesPerRequest: null });
   let closed = false;
   return {
     context,
@@ -122,12 +112,16 @@ export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
     stopper: context.get(JobStopper),
     remover: context.get(JobRemover),
     queries: context.get(JobQueries),
-    launchQueue,
-    controlQueue,
+    get launchQueue() {
+      return queues.launchQueue;
+    },
+    get controlQueue() {
+      return queues.controlQueue;
+    },
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([launchQueue.close(), controlQueue.close()]);
+      await queues.close();
       await context.close();
     },
   };
