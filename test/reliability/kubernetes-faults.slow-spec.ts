@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import type { JobRecord } from '@rjs/core';
 import { KubernetesJobRuntime, LabelKey } from '@rjs/runtime';
@@ -11,8 +10,8 @@ import { LogCapture, serveScheduler } from '../support/app-fixture';
 import { ChaosProxy } from '../support/chaos-proxy';
 import { eventually } from '../support/eventually';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
-import { TestRedis } from '../support/redis-server';
-import { burst, COMPONENT, countRuns, leakedSecrets, printFigures, ScratchDir, tally, waitUntilFinal, writeRadixConfig } from './reliability-support';
+import { reliabilityFixture } from './reliability-fixture';
+import { burst, COMPONENT, countRuns, printFigures, tally, waitUntilFinal } from './reliability-support';
 
 const NAMESPACE = 'jobs';
 const BATCHES = 12;
@@ -41,13 +40,9 @@ function seeded(seed: number): () => number {
  * and ends with the right status. CHAOS_SEED=<n> repeats a run's faults.
  */
 describe('Kubernetes API faults', () => {
-  const scratch = new ScratchDir('rjs-kube-faults-');
-  const dir = scratch.path;
-  const runsFile = join(dir, 'runs');
+  const fixture = reliabilityFixture({ name: 'kube-faults' });
+  const { secret } = fixture;
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-  const secret = `kf-${Date.now().toString(36)}`;
-  let redis: TestRedis;
-  let client: Redis;
   let fake: FakeKubernetesServer;
   let proxy: ChaosProxy;
   let app: NestFastifyApplication;
@@ -55,9 +50,7 @@ describe('Kubernetes API faults', () => {
   const logs = new LogCapture();
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    fake = await FakeKubernetesServer.start({ workDir: dir, terminationGraceMs: 500 });
+    fake = await FakeKubernetesServer.start({ workDir: fixture.dir, terminationGraceMs: 500 });
     proxy = await ChaosProxy.start(fake.url, { faultRate: 0.3, hangMs: 1_500, random: seeded(seed) });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromOptions({
@@ -67,9 +60,9 @@ describe('Kubernetes API faults', () => {
       currentContext: 'chaos',
     });
     const config = loadConfig({
-      RADIX_CONFIG: writeRadixConfig(dir, runsFile),
+      RADIX_CONFIG: join(fixture.dir, 'radixconfig.yaml'),
       JOB_COMPONENT: COMPONENT,
-      REDIS_URL: redis.url,
+      REDIS_URL: fixture.redis.url,
       ROLES: 'api,worker,watcher',
       JOB_RUNTIME: 'kubernetes',
       KUBERNETES_NAMESPACE: NAMESPACE,
@@ -93,19 +86,17 @@ describe('Kubernetes API faults', () => {
     ({ app, url } = await serveScheduler(config, { runtime, logger }));
   }, 60_000);
 
-  afterAll(async () => {
+  fixture.beforeTeardown(async () => {
     // The service's log, for a failure's inspection (the directory is kept then).
-    writeFileSync(join(dir, 'service.log'), logs.raw.join('\n'));
+    writeFileSync(join(fixture.dir, 'service.log'), logs.raw.join('\n'));
     await app?.close();
     await proxy?.stop();
     await fake?.stop();
-    client?.disconnect();
-    await redis?.stop();
-    scratch.remove();
   });
 
   it('creates every job exactly once and records the right final status of each', async () => {
-    const finished = scratch.testStarted();
+    const { client, runsFile } = fixture;
+    const finished = fixture.scratch.testStarted();
     const byJobId = new Map<string, string>();
     const send = async (wave: number, batches: number) => {
       const outcomes = await burst({
@@ -177,7 +168,7 @@ describe('Kubernetes API faults', () => {
       const runs = countRuns(runsFile);
       const createAttempts = fake.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs').length;
       const alreadyExisted = fake.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs' && r.status === 409).length;
-      const leaks = leakedSecrets(logs.raw.join('\n'), [`payload-${secret}`, `variable-${secret}`]);
+      const leaks = fixture.leaks(logs.raw.join('\n'));
       printFigures(`kubernetes-faults (seed ${seed})`, {
         jobs: accepted.length,
         apiCallsThroughProxy: proxy.forwarded + proxy.injected + proxy.blackHoled,

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import { JobAcceptor } from '@rjs/core';
 import { AnnotationKey, componentSelector, KubernetesJobRuntime } from '@rjs/runtime';
@@ -9,7 +8,8 @@ import { basicAuth, LAUNCH_QUEUE, type OpsApp, startOpsApp } from '../ops/ops-ap
 import { LogCapture, serveScheduler } from '../support/app-fixture';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
-import { COMPONENT, countRuns, leakedSecrets, rawRequest, ScratchDir, waitUntilFinal, writeRadixConfig } from './reliability-support';
+import { reliabilityFixture } from './reliability-fixture';
+import { COMPONENT, countRuns, rawRequest, waitUntilFinal } from './reliability-support';
 
 /**
  * Security properties around the edges. Kubernetes RBAC (namespaced, minimal verbs) is checked in
@@ -106,27 +106,19 @@ describe('security', () => {
   });
 
   describe('user text in Kubernetes objects, logs and Redis', () => {
-    // Made in beforeAll: jest skips the hooks of a block whose tests are all filtered out.
-    let scratch: ScratchDir;
-    let runsFile: string;
-    const secret = `sec-${Date.now().toString(36)}`;
+    const fixture = reliabilityFixture({ name: 'security' });
+    const { secret } = fixture;
     const logs = new LogCapture();
-    let redis: TestRedis;
-    let client: Redis;
     let fake: FakeKubernetesServer;
     let app: NestFastifyApplication;
     let url: string;
 
     beforeAll(async () => {
-      scratch = new ScratchDir('rjs-security-');
-      runsFile = join(scratch.path, 'runs');
-      redis = await TestRedis.start();
-      client = redis.client();
-      fake = await FakeKubernetesServer.start({ workDir: scratch.path, terminationGraceMs: 500 });
+      fake = await FakeKubernetesServer.start({ workDir: fixture.dir, terminationGraceMs: 500 });
       const config = loadConfig({
-        RADIX_CONFIG: writeRadixConfig(scratch.path, runsFile),
+        RADIX_CONFIG: join(fixture.dir, 'radixconfig.yaml'),
         JOB_COMPONENT: COMPONENT,
-        REDIS_URL: redis.url,
+        REDIS_URL: fixture.redis.url,
         ROLES: 'api,worker,watcher',
         JOB_RUNTIME: 'kubernetes',
         KUBERNETES_NAMESPACE: 'jobs',
@@ -144,16 +136,14 @@ describe('security', () => {
       ({ app, url } = await serveScheduler(config, { runtime, logger }));
     });
 
-    afterAll(async () => {
+    fixture.beforeTeardown(async () => {
       await app?.close();
       await fake?.stop();
-      client?.disconnect();
-      await redis?.stop();
-      scratch?.remove();
     });
 
     it('echoes jobId and batchId as given, never puts them in labels or selectors, and keeps payloads and variables out of logs', async () => {
-      const finished = scratch.testStarted();
+      const { client, runsFile } = fixture;
+      const finished = fixture.scratch.testStarted();
       const batchId = HOSTILE.join(' ');
       const answer = await rawRequest(
         url,
@@ -205,9 +195,8 @@ describe('security', () => {
       for (const name of names) expect(JSON.stringify(fake.get('jobs', 'jobs', name))).not.toContain(`payload-${secret}`);
 
       // Nothing the caller sent as payload or variable value appears in the service's logs.
-      const log = logs.lines.map((line) => JSON.stringify(line)).join('\n');
-      expect(logs.lines.length).toBeGreaterThan(10);
-      expect(leakedSecrets(log, [`payload-${secret}`, `variable-${secret}`])).toEqual([]);
+      expect(logs.raw.length).toBeGreaterThan(10);
+      expect(fixture.leaks(logs.raw.join('\n'))).toEqual([]);
       finished();
     });
   });
