@@ -6,6 +6,7 @@ import type { AppConfig } from '@rjs/config';
 import type { BatchStatusView, JobStatusView, StatusStore } from '@rjs/core';
 import { STATUS_STORE } from '../../apps/scheduler/src/tokens';
 import { ComponentQueues, type LogCapture, serveApiRole } from '../support/app-fixture';
+import { TestRedis } from '../support/redis-server';
 
 export const RADIX_CONFIG = join(__dirname, '../fixtures/api-radixconfig.yaml');
 export const JOB_NAME = /^batch-compute-\d{14}-[a-z0-9]{8}-[a-z0-9]{8}$/;
@@ -44,6 +45,53 @@ export async function startApi(redisUrl: string, component = 'compute', env: Rec
       await app.close();
     },
   };
+}
+
+export interface ApiTestBed {
+  redis: TestRedis;
+  /** A client for assertions, connected on first use. */
+  readonly client: Redis;
+  /** The api role for `compute`. */
+  api: ApiApp;
+  /** Another api app on the same Redis; it is closed with the others after the tests. */
+  start(component: string, env?: Record<string, string>): Promise<ApiApp>;
+}
+
+/**
+ * The set-up of the API tests, as jest hooks of the calling describe block: before its tests a
+ * private Redis and the api role for `compute`, handed to `use` (which may start more apps or send
+ * work first); after them, Redis up again if a test left it down (so that the apps close cleanly),
+ * then all of it closed.
+ */
+export function withApi(use: (bed: ApiTestBed) => void | Promise<void>): void {
+  let redis: TestRedis | undefined;
+  let client: Redis | undefined;
+  const apps: ApiApp[] = [];
+
+  beforeAll(async () => {
+    const server = (redis = await TestRedis.start());
+    const start = async (component: string, env: Record<string, string> = {}) => {
+      const app = await startApi(server.url, component, env);
+      apps.push(app);
+      return app;
+    };
+    const api = await start('compute');
+    await use({
+      redis: server,
+      api,
+      start,
+      get client() {
+        return (client ??= server.client());
+      },
+    });
+  });
+
+  afterAll(async () => {
+    if (redis && !redis.running) await redis.restart().catch(() => undefined);
+    await Promise.all(apps.map((app) => app.close()));
+    await client?.quit();
+    await redis?.stop();
+  });
 }
 
 export interface Answer<T = unknown> {

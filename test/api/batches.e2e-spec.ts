@@ -1,23 +1,13 @@
 import type Redis from 'ioredis';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, BATCH_NAME, call, JOB_NAME, postBatch, postJob, startApi, storedSpec } from './api-app';
+import { type ApiApp, BATCH_NAME, call, JOB_NAME, postBatch, postJob, storedSpec, withApi } from './api-app';
 
 /** Batches through /api/v1/batches, against the real HTTP server and a real Redis. */
 describe('/api/v1/batches', () => {
-  let redis: TestRedis;
   let client: Redis;
   let api: ApiApp;
-
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
-  });
-  afterAll(async () => {
-    await api?.close();
-    await client?.quit();
-    await redis?.stop();
+  withApi((bed) => {
+    ({ client, api } = bed);
   });
 
   const create = async (body: unknown): Promise<BatchStatusView> => {

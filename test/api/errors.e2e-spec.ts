@@ -1,7 +1,6 @@
 import type Redis from 'ioredis';
 import { MAX_PAYLOAD_BYTES } from '@rjs/core';
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, call, postJob, redisSnapshot, startApi } from './api-app';
+import { type ApiApp, call, postJob, redisSnapshot, withApi } from './api-app';
 
 type Body = Parameters<typeof call>[3];
 const json = (value: unknown): Body => ({ json: value });
@@ -18,26 +17,18 @@ const failure = (code: number, reason: string, message: string | RegExp) => ({
  * the Redis database (records, indexes, outboxes and BullMQ's keys) is exactly as it was before.
  */
 describe('bad requests', () => {
-  let redis: TestRedis;
   let client: Redis;
   let api: ApiApp;
   let bare: ApiApp;
   let small: ApiApp;
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
-    bare = await startApi(redis.url, 'bare');
-    small = await startApi(redis.url, 'compute', { MAX_BODY_BYTES: '4096' });
+  withApi(async (bed) => {
+    ({ client, api } = bed);
+    bare = await bed.start('bare');
+    small = await bed.start('compute', { MAX_BODY_BYTES: '4096' });
     // Some accepted work first, so that "nothing changed" is checked against real queue and store keys.
     expect((await postJob(api, { payload: 'x' })).status).toBe(200);
     expect((await call(api.url, 'POST', '/api/v1/batches', json({ jobScheduleDescriptions: [{}] }))).status).toBe(200);
-  });
-  afterAll(async () => {
-    await Promise.all([api?.close(), bare?.close(), small?.close()]);
-    await client?.quit();
-    await redis?.stop();
   });
 
   /** Sends the request and checks the answer, and that Redis did not change. */

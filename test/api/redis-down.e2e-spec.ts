@@ -1,7 +1,7 @@
 import { STORE_UNAVAILABLE_MESSAGE } from '../../apps/api/src/api-exception.filter';
 import { eventually } from '../support/eventually';
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, call, postJob, startApi } from './api-app';
+import type { TestRedis } from '../support/redis-server';
+import { type ApiApp, call, postJob, withApi } from './api-app';
 
 /** While Redis is down every route answers 503 at once (no hang); once it is back the API serves again. */
 describe('the API while Redis is down', () => {
@@ -9,18 +9,10 @@ describe('the API while Redis is down', () => {
   let api: ApiApp;
   let jobName: string;
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    api = await startApi(redis.url, 'compute');
+  withApi(async (bed) => {
+    ({ redis, api } = bed);
     jobName = (await postJob(api, {})).body.name;
     await redis.kill();
-  });
-  afterAll(async () => {
-    // Up again if a test left it down, so that the app closes its connections cleanly; restarting a
-    // running Redis would drop them, and quitting a reconnecting ioredis client leaves a 2 s timer.
-    if (redis && !redis.running) await redis.restart().catch(() => undefined);
-    await api?.close();
-    await redis?.stop();
   });
 
   const unavailable = { status: 'Failure', message: STORE_UNAVAILABLE_MESSAGE, reason: 'ServiceUnavailable', code: 503 };
