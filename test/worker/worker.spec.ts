@@ -4,18 +4,11 @@ import { join } from 'node:path';
 import { type JobRecord, type JobRuntime, JobAcceptor, type WorkQueue, systemClock } from '@rjs/core';
 import { LocalJobRuntime, SHUTDOWN_MESSAGE } from '@rjs/runtime';
 import { eventually } from '../support/eventually';
+import { jobsThatRan, readJobReport } from '../runtime-contract/job-builder';
+import { processGone } from '../support/processes';
 import { TestRedis } from '../support/redis-server';
 import { QueueWorkers } from '../../apps/worker/src/queue-workers';
 import { startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
 
 describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> runtime -> records)', () => {
   let redis: TestRedis;
@@ -59,10 +52,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     );
   const recordIn = (harness: WorkerHarness, name: string, status: JobRecord['status']) =>
     eventually(async () => (await harness.store.getJob(name))?.status === status, `job ${name} to be ${status}`);
-  const readPid = async (file: string): Promise<number> =>
-    (await eventually(() => existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { pid: number }), 'the job program to start')).pid;
-  const jobsThatRan = (events: string) =>
-    existsSync(events) ? [...new Set(readFileSync(events, 'utf8').trim().split('\n').map((line) => JSON.parse(line).job as string))] : [];
+  const readPid = async (file: string): Promise<number> => (await eventually(() => readJobReport(file), 'the job program to start')).pid;
 
   it('runs an accepted job to Succeeded, with its attempt, start and end', async () => {
     const harness = await worker();
