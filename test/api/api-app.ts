@@ -6,7 +6,7 @@ import type { AppConfig } from '@rjs/config';
 import type { BatchStatusView, JobStatusView, StatusStore } from '@rjs/core';
 import { STATUS_STORE } from '../../apps/scheduler/src/tokens';
 import { ComponentQueues, type LogCapture, serveApiRole } from '../support/app-fixture';
-import { TestRedis } from '../support/redis-server';
+import { type TestRedis, withRedis } from '../support/redis-server';
 
 export const RADIX_CONFIG = join(__dirname, '../fixtures/api-radixconfig.yaml');
 export const JOB_NAME = /^batch-compute-\d{14}-[a-z0-9]{8}-[a-z0-9]{8}$/;
@@ -64,33 +64,23 @@ export interface ApiTestBed {
  * then all of it closed.
  */
 export function withApi(use: (bed: ApiTestBed) => void | Promise<void>): void {
-  let redis: TestRedis | undefined;
-  let client: Redis | undefined;
-  const apps: ApiApp[] = [];
-
-  beforeAll(async () => {
-    const server = (redis = await TestRedis.start());
+  withRedis(async ({ redis, closeAfter }) => {
+    let client: Redis | undefined;
+    closeAfter(() => client?.quit());
     const start = async (component: string, env: Record<string, string> = {}) => {
-      const app = await startApi(server.url, component, env);
-      apps.push(app);
+      const app = await startApi(redis.url, component, env);
+      closeAfter(() => app.close());
       return app;
     };
     const api = await start('compute');
     await use({
-      redis: server,
+      redis,
       api,
       start,
       get client() {
-        return (client ??= server.client());
+        return (client ??= redis.client());
       },
     });
-  });
-
-  afterAll(async () => {
-    if (redis && !redis.running) await redis.restart().catch(() => undefined);
-    await Promise.all(apps.map((app) => app.close()));
-    await client?.quit();
-    await redis?.stop();
   });
 }
 

@@ -1,7 +1,7 @@
 import { Readiness } from '../../apps/scheduler/src/ops';
-import { TestRedis } from '../support/redis-server';
 import { eventually } from '../support/eventually';
-import { type OpsApp, startOpsApp } from './ops-app';
+import type { TestRedis } from '../support/redis-server';
+import { type OpsApp, withOpsApp } from './ops-app';
 
 interface HealthBody {
   status: string;
@@ -17,14 +17,8 @@ async function probe(url: string): Promise<{ status: number; body: HealthBody }>
 describe('health and readiness', () => {
   let redis: TestRedis;
   let ops: OpsApp;
-
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    ops = await startOpsApp(redis.url);
-  });
-  afterAll(async () => {
-    await ops?.close();
-    await redis?.stop();
+  withOpsApp({}, (bed) => {
+    ({ redis, ops } = bed);
   });
 
   const readyzAnswers = (status: number) =>

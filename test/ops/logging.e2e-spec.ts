@@ -1,8 +1,7 @@
 import { createLogger, PinoNestLogger } from '../../apps/scheduler/src/logging';
-import { TestRedis } from '../support/redis-server';
-import { eventually } from '../support/eventually';
 import { LogCapture } from '../support/app-fixture';
-import { basicAuth, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
+import { eventually } from '../support/eventually';
+import { basicAuth, LAUNCH_QUEUE, type OpsApp, withOpsApp } from './ops-app';
 
 const SECRET = 'do-not-log-me';
 
@@ -43,16 +42,9 @@ describe('logging', () => {
   });
 
   describe('access log', () => {
-    let redis: TestRedis;
     let ops: OpsApp;
-
-    beforeAll(async () => {
-      redis = await TestRedis.start();
-      ops = await startOpsApp(redis.url, { LOG_LEVEL: 'info', BULL_BOARD_USER: 'operator', BULL_BOARD_PASSWORD: SECRET });
-    });
-    afterAll(async () => {
-      await ops?.close();
-      await redis?.stop();
+    withOpsApp({ LOG_LEVEL: 'info', BULL_BOARD_USER: 'operator', BULL_BOARD_PASSWORD: SECRET }, (bed) => {
+      ops = bed.ops;
     });
 
     const accessLines = () => ops.logs.lines.filter((line) => line.msg === 'request completed');

@@ -2,9 +2,9 @@ import { JobAcceptor, JobStatus, type StatusStore } from '@rjs/core';
 import type { BullMqWorkQueue } from '@rjs/queue';
 import { Metrics } from '../../apps/scheduler/src/ops';
 import { STATUS_STORE, WORK_QUEUE } from '../../apps/scheduler/src/tokens';
-import { TestRedis } from '../support/redis-server';
 import { eventually } from '../support/eventually';
-import { CONTROL_QUEUE, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
+import type { TestRedis } from '../support/redis-server';
+import { CONTROL_QUEUE, LAUNCH_QUEUE, type OpsApp, startOpsApp, withOpsApp } from './ops-app';
 
 async function scrape(ops: OpsApp): Promise<string> {
   const response = await fetch(`${ops.url}/metrics`);
@@ -33,14 +33,8 @@ const depth = (queue: string, state: string) => `rjs_queue_jobs{queue="${queue}"
 describe('/metrics', () => {
   let redis: TestRedis;
   let ops: OpsApp;
-
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    ops = await startOpsApp(redis.url);
-  });
-  afterAll(async () => {
-    await ops?.close();
-    await redis?.stop();
+  withOpsApp({}, (bed) => {
+    ({ redis, ops } = bed);
   });
 
   it('serves the default process metrics in Prometheus text format', async () => {

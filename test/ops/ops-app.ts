@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type LogCapture, serveApiRole } from '../support/app-fixture';
 import { eventually } from '../support/eventually';
+import { type TestRedis, withRedis } from '../support/redis-server';
 
 export const RADIX_CONFIG = join(__dirname, '../../radixconfig.yaml');
 export const COMPONENT = 'compute';
@@ -21,6 +22,15 @@ export async function startOpsApp(redisUrl: string, env: Record<string, string> 
   // Ready as Kubernetes would see it.
   await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, '/readyz to answer 200');
   return { app, url, logs, close: () => app.close() };
+}
+
+/** A private Redis and startOpsApp(env) for the tests of the calling describe block (withRedis), handed to `use`. */
+export function withOpsApp(env: Record<string, string>, use: (bed: { redis: TestRedis; ops: OpsApp }) => void): void {
+  withRedis(async ({ redis, closeAfter }) => {
+    const ops = await startOpsApp(redis.url, env);
+    closeAfter(() => ops.close());
+    use({ redis, ops });
+  });
 }
 
 export function basicAuth(user: string, password: string): string {

@@ -78,6 +78,33 @@ export class TestRedis {
   }
 }
 
+export interface RedisTestBed {
+  redis: TestRedis;
+  /** Registers what to close after the tests, before Redis stops (the last registered first). */
+  closeAfter(close: () => unknown): void;
+}
+
+/**
+ * A private Redis for the tests of the calling describe block, as jest hooks: started before them
+ * and handed to `use`, which starts what the tests need. After them Redis comes back if a test
+ * left it down (so that clients close cleanly), what `use` registered closes, and Redis stops.
+ */
+export function withRedis(use: (bed: RedisTestBed) => Promise<void> | void): void {
+  let redis: TestRedis | undefined;
+  const closers: (() => unknown)[] = [];
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    await use({ redis, closeAfter: (close) => closers.push(close) });
+  });
+
+  afterAll(async () => {
+    if (redis && !redis.running) await redis.restart().catch(() => undefined);
+    for (const close of closers.reverse()) await close();
+    await redis?.stop();
+  });
+}
+
 async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   await eventually(
     () => {
