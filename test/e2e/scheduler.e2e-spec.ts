@@ -7,7 +7,7 @@ import { eventually } from '../support/eventually';
 import { JOB_PROGRAM, jobsThatRan, readJobReport } from '../runtime-contract/job-builder';
 import { processGone } from '../support/processes';
 import { TestRedis } from '../support/redis-server';
-import { writeRadixConfig } from '../worker/worker-app';
+import { writeJobProgramConfig } from '../worker/worker-app';
 import { batchReaches, http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 
 /**
@@ -33,7 +33,7 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
 
   function startWith(maxRunning: number, dir: string) {
     return startScheduler({
-      RADIX_CONFIG: writeRadixConfig(dir, '      args: ["--from-component"]\n'),
+      RADIX_CONFIG: writeJobProgramConfig(dir, '      args: ["--from-component"]\n'),
       REDIS_URL: redis.url,
       LOCAL_WORK_DIR: join(dir, 'work'),
       LOCAL_MAX_RUNNING: String(maxRunning),

@@ -1,19 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfig } from '@rjs/config';
 import type { JobRecord } from '@rjs/core';
-import { KubernetesJobRuntime, LabelKey } from '@rjs/runtime';
-import { createLogger } from '../../apps/scheduler/src/logging';
-import { LogCapture, serveScheduler } from '../support/app-fixture';
+import { LabelKey } from '@rjs/runtime';
+import type { LogCapture } from '../support/app-fixture';
 import { ChaosProxy } from '../support/chaos-proxy';
 import { eventually } from '../support/eventually';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
-import { reliabilityFixture } from './reliability-fixture';
+import { NAMESPACE, reliabilityFixture } from './reliability-fixture';
 import { burst, COMPONENT, countRuns, printFigures, tally, waitUntilFinal } from './reliability-support';
 
-const NAMESPACE = 'jobs';
 const BATCHES = 12;
 const JOBS_PER_BATCH = 10;
 const WAVE1_BATCHES = 8;
@@ -40,14 +36,13 @@ function seeded(seed: number): () => number {
  * and ends with the right status. CHAOS_SEED=<n> repeats a run's faults.
  */
 describe('Kubernetes API faults', () => {
-  const fixture = reliabilityFixture({ name: 'kube-faults' });
+  const fixture = reliabilityFixture({ name: 'kube-faults', logLevel: 'debug' });
   const { secret } = fixture;
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
   let fake: FakeKubernetesServer;
   let proxy: ChaosProxy;
-  let app: NestFastifyApplication;
   let url: string;
-  const logs = new LogCapture();
+  let logs: LogCapture;
 
   beforeAll(async () => {
     fake = await FakeKubernetesServer.start({ workDir: fixture.dir, terminationGraceMs: 500 });
@@ -59,21 +54,7 @@ describe('Kubernetes API faults', () => {
       contexts: [{ name: 'chaos', cluster: 'chaos', user: 'chaos', namespace: NAMESPACE }],
       currentContext: 'chaos',
     });
-    const config = loadConfig({
-      RADIX_CONFIG: join(fixture.dir, 'radixconfig.yaml'),
-      JOB_COMPONENT: COMPONENT,
-      REDIS_URL: fixture.redis.url,
-      ROLES: 'api,worker,watcher',
-      JOB_RUNTIME: 'kubernetes',
-      KUBERNETES_NAMESPACE: NAMESPACE,
-      LOG_LEVEL: 'debug',
-      LOG_FORMAT: 'json',
-    });
-    const logger = createLogger(config, logs);
-    const runtime = new KubernetesJobRuntime({
-      component: COMPONENT,
-      kubeConfig,
-      namespace: NAMESPACE,
+    ({ url, logs } = await fixture.serveOnKubernetes(kubeConfig, {
       qps: 1000,
       burst: 1000,
       // Timeouts shorter than the proxy's hang, so that a hang is seen as one; quick retries.
@@ -81,15 +62,12 @@ describe('Kubernetes API faults', () => {
       retry: { attempts: 4, initialMs: 50, maxMs: 400 },
       watchBackoff: { initialMs: 50, maxMs: 1_000 },
       watchTimeoutSeconds: 10,
-      logger: logger.child({ runtime: 'kubernetes' }),
-    });
-    ({ app, url } = await serveScheduler(config, { runtime, logger }));
+    }));
   }, 60_000);
 
   fixture.beforeTeardown(async () => {
     // The service's log, for a failure's inspection (the directory is kept then).
-    writeFileSync(join(fixture.dir, 'service.log'), logs.raw.join('\n'));
-    await app?.close();
+    writeFileSync(join(fixture.dir, 'service.log'), (logs?.raw ?? []).join('\n'));
     await proxy?.stop();
     await fake?.stop();
   });

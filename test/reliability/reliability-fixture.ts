@@ -1,8 +1,16 @@
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type Redis from 'ioredis';
+import { loadConfig } from '@rjs/config';
+import { KubernetesJobRuntime, type KubernetesRuntimeOptions } from '@rjs/runtime';
+import { createLogger } from '../../apps/scheduler/src/logging';
+import { LogCapture, type ServedApp, serveScheduler } from '../support/app-fixture';
 import { TestRedis } from '../support/redis-server';
 import { ensureBuilt, ServiceProcess } from '../support/service-process';
-import { COMPONENT, leakedSecrets, ScratchDir, writeRadixConfig } from './reliability-support';
+import { COMPONENT, leakedSecrets, ScratchDir, writeRunRecordingConfig } from './reliability-support';
+
+/** The namespace of the in-process scheduler's Kubernetes Jobs. */
+export const NAMESPACE = 'jobs';
 
 export interface ReliabilityFixtureOptions {
   /** Names the scratch directory (rjs-<name>-…) and the secret. */
@@ -11,7 +19,7 @@ export interface ReliabilityFixtureOptions {
   appendOnly?: boolean;
   /** LOCAL_MAX_RUNNING of the services. Default 32. */
   maxRunning?: number;
-  /** LOG_LEVEL of the services. Default trace: the most talkative level proves that secrets stay out of any line. */
+  /** LOG_LEVEL of the services and the in-process scheduler. Default trace: the most talkative level proves that secrets stay out of any line. */
   logLevel?: 'trace' | 'debug' | 'info';
 }
 
@@ -31,9 +39,14 @@ export interface ReliabilityFixture {
    * <name>.log; resolves once /readyz answers 200. Every service is stopped after the tests.
    */
   start(name: string, roles: string): Promise<ServiceProcess>;
+  /**
+   * The whole scheduler in this process (all roles) with the Kubernetes runtime on `kubeConfig` in
+   * NAMESPACE, tuned by `runtime`, its JSON logs captured; it closes first after the tests.
+   */
+  serveOnKubernetes(kubeConfig: KubeConfig, runtime?: Partial<KubernetesRuntimeOptions>): Promise<ServedApp & { logs: LogCapture }>;
   /** The payloads and variables of `secret` found in `text` (by default the logs of every service started). */
   leaks(text?: string): string[];
-  /** Runs `close` after the tests, before the services, Redis and the scratch directory go. */
+  /** Runs `close` after the tests (the last registered first), before the services, Redis and the scratch directory go. */
   beforeTeardown(close: () => Promise<void> | void): void;
 }
 
@@ -55,11 +68,11 @@ export function reliabilityFixture(options: ReliabilityFixtureOptions): Reliabil
     scratch = new ScratchDir(`rjs-${options.name}-`);
     redis = await TestRedis.start({ appendOnly: options.appendOnly });
     client = redis.client();
-    writeRadixConfig(scratch.path, join(scratch.path, 'runs'));
+    writeRunRecordingConfig(scratch.path, join(scratch.path, 'runs'));
   });
 
   afterAll(async () => {
-    for (const close of closers) await close();
+    for (const close of closers.reverse()) await close();
     client?.disconnect();
     await Promise.all(services.map((s) => s.stop()));
     await redis?.stop();
@@ -108,6 +121,26 @@ export function reliabilityFixture(options: ReliabilityFixtureOptions): Reliabil
       services.push(service);
       await service.ready();
       return service;
+    },
+    async serveOnKubernetes(kubeConfig, runtime = {}) {
+      const config = loadConfig({
+        RADIX_CONFIG: join(dir(), 'radixconfig.yaml'),
+        JOB_COMPONENT: COMPONENT,
+        REDIS_URL: started(redis, 'redis').url,
+        ROLES: 'api,worker,watcher',
+        JOB_RUNTIME: 'kubernetes',
+        KUBERNETES_NAMESPACE: NAMESPACE,
+        LOG_LEVEL: options.logLevel ?? 'trace',
+        LOG_FORMAT: 'json',
+      });
+      const logs = new LogCapture();
+      const logger = createLogger(config, logs);
+      const served = await serveScheduler(config, {
+        runtime: new KubernetesJobRuntime({ component: COMPONENT, kubeConfig, namespace: NAMESPACE, logger: logger.child({ runtime: 'kubernetes' }), ...runtime }),
+        logger,
+      });
+      closers.push(() => served.app.close());
+      return { ...served, logs };
     },
     leaks(text = services.map((s) => s.log()).join('\n')) {
       return leakedSecrets(text, [`payload-${secret}`, `variable-${secret}`]);

@@ -1,14 +1,10 @@
-import { join } from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfig } from '@rjs/config';
 import { JobAcceptor } from '@rjs/core';
-import { AnnotationKey, componentSelector, KubernetesJobRuntime } from '@rjs/runtime';
-import { createLogger } from '../../apps/scheduler/src/logging';
+import { AnnotationKey, componentSelector } from '@rjs/runtime';
 import { basicAuth, LAUNCH_QUEUE, type OpsApp, startOpsApp } from '../ops/ops-app';
-import { LogCapture, serveScheduler } from '../support/app-fixture';
+import type { LogCapture } from '../support/app-fixture';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
-import { reliabilityFixture } from './reliability-fixture';
+import { NAMESPACE, reliabilityFixture } from './reliability-fixture';
 import { COMPONENT, countRuns, rawRequest, waitUntilFinal } from './reliability-support';
 
 /**
@@ -108,36 +104,16 @@ describe('security', () => {
   describe('user text in Kubernetes objects, logs and Redis', () => {
     const fixture = reliabilityFixture({ name: 'security' });
     const { secret } = fixture;
-    const logs = new LogCapture();
     let fake: FakeKubernetesServer;
-    let app: NestFastifyApplication;
     let url: string;
+    let logs: LogCapture;
 
     beforeAll(async () => {
       fake = await FakeKubernetesServer.start({ workDir: fixture.dir, terminationGraceMs: 500 });
-      const config = loadConfig({
-        RADIX_CONFIG: join(fixture.dir, 'radixconfig.yaml'),
-        JOB_COMPONENT: COMPONENT,
-        REDIS_URL: fixture.redis.url,
-        ROLES: 'api,worker,watcher',
-        JOB_RUNTIME: 'kubernetes',
-        KUBERNETES_NAMESPACE: 'jobs',
-        LOG_LEVEL: 'trace',
-        LOG_FORMAT: 'json',
-      });
-      const logger = createLogger(config, logs);
-      const runtime = new KubernetesJobRuntime({
-        component: COMPONENT,
-        kubeConfig: fake.kubeConfig('jobs'),
-        namespace: 'jobs',
-        watchBackoff: { initialMs: 50, maxMs: 500 },
-        logger: logger.child({ runtime: 'kubernetes' }),
-      });
-      ({ app, url } = await serveScheduler(config, { runtime, logger }));
+      ({ url, logs } = await fixture.serveOnKubernetes(fake.kubeConfig(NAMESPACE), { watchBackoff: { initialMs: 50, maxMs: 500 } }));
     });
 
     fixture.beforeTeardown(async () => {
-      await app?.close();
       await fake?.stop();
     });
 
@@ -172,7 +148,7 @@ describe('security', () => {
       expect(((await rawRequest(url, 'GET', `/api/v1/batches/${batch.name}`)).json as { batchId: string }).batchId).toBe(batchId);
 
       // Labels are built from generated names only: valid values, no caller text.
-      const objects = [...fake.list('jobs', 'jobs'), ...fake.list('pods', 'jobs'), ...fake.list('secrets', 'jobs')];
+      const objects = [...fake.list('jobs', NAMESPACE), ...fake.list('pods', NAMESPACE), ...fake.list('secrets', NAMESPACE)];
       expect(objects.length).toBeGreaterThanOrEqual(3 * HOSTILE.length);
       for (const object of objects) {
         for (const value of Object.values(object.metadata.labels ?? {})) {
@@ -183,7 +159,7 @@ describe('security', () => {
       }
       // The caller's jobId travels as an annotation, which is free text.
       for (const [i, name] of names.entries()) {
-        expect(fake.get('jobs', 'jobs', name)?.metadata.annotations?.[AnnotationKey.jobId]).toBe(HOSTILE[i]);
+        expect(fake.get('jobs', NAMESPACE, name)?.metadata.annotations?.[AnnotationKey.jobId]).toBe(HOSTILE[i]);
       }
       // The selector the runtime lists and watches with depends on the component only.
       expect(componentSelector(COMPONENT)).toBe('radix-job-scheduler/managed-by=radix-job-scheduler,radix-job-scheduler/component=compute');
@@ -192,7 +168,7 @@ describe('security', () => {
       expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
       const redisDump = JSON.stringify(await Promise.all((await client.keys('*')).map(async (key) => [key, await client.dump(key)])));
       expect(redisDump).not.toContain(`payload-${secret}`);
-      for (const name of names) expect(JSON.stringify(fake.get('jobs', 'jobs', name))).not.toContain(`payload-${secret}`);
+      for (const name of names) expect(JSON.stringify(fake.get('jobs', NAMESPACE, name))).not.toContain(`payload-${secret}`);
 
       // Nothing the caller sent as payload or variable value appears in the service's logs.
       expect(logs.raw.length).toBeGreaterThan(10);

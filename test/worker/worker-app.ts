@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Queue } from 'bullmq';
@@ -12,40 +10,19 @@ import { WorkerModule } from '../../apps/worker/src/worker.module';
 import type { WorkerOptions } from '../../apps/worker/src/worker-options';
 import { JOB_PROGRAM } from '../runtime-contract/job-builder';
 import { ComponentQueues, quietLogger, redisConnected } from '../support/app-fixture';
+import { writeRadixConfig } from '../support/radixconfig';
 
 /**
  * A radixconfig.yaml whose job component `compute` runs the test job program with this Node, so
  * that requests choose its behaviour through variables.
  */
-export function writeRadixConfig(dir: string, extra = ''): string {
-  const path = join(dir, 'radixconfig.yaml');
-  writeFileSync(
-    path,
-    `apiVersion: radix.equinor.com/v1
-kind: RadixApplication
-metadata:
-  name: worker-tests
-spec:
-  environments:
-    - name: dev
-  jobs:
-    - name: compute
-      src: compute
-      schedulerPort: 8000
-      payload:
-        path: /compute/args
-      image: registry.example/compute:1.0.0
-      command: ${JSON.stringify([process.execPath, JOB_PROGRAM])}
-      timeLimitSeconds: 300
-      backoffLimit: 0
-      resources:
-        requests:
-          cpu: 50m
-      variables:
-        FROM_COMPONENT: component
-${extra}`,
-  );
-  return path;
+export function writeJobProgramConfig(dir: string, extra = ''): string {
+  return writeRadixConfig(dir, 'worker-tests', {
+    command: [process.execPath, JOB_PROGRAM],
+    timeLimitSeconds: 300,
+    variables: { FROM_COMPONENT: 'component' },
+    extra: `      resources:\n        requests:\n          cpu: 50m\n${extra}`,
+  });
 }
 
 @Module({})

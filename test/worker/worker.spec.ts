@@ -8,7 +8,7 @@ import { jobsThatRan, readJobReport } from '../runtime-contract/job-builder';
 import { processGone } from '../support/processes';
 import { TestRedis } from '../support/redis-server';
 import { QueueWorkers } from '../../apps/worker/src/queue-workers';
-import { startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
+import { startWorker, type WorkerHarness, type WorkerSetup, writeJobProgramConfig } from './worker-app';
 
 describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> runtime -> records)', () => {
   let redis: TestRedis;
@@ -27,7 +27,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
   beforeEach(async () => {
     await redis.flush();
     scratch = mkdtempSync(join(tmpdir(), 'rjs-worker-'));
-    setup = { redisUrl: redis.url, radixConfig: writeRadixConfig(scratch), workDir: join(scratch, 'work') };
+    setup = { redisUrl: redis.url, radixConfig: writeJobProgramConfig(scratch), workDir: join(scratch, 'work') };
   });
 
   afterEach(async () => {
