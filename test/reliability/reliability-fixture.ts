@@ -5,7 +5,7 @@ import { loadConfig } from '@rjs/config';
 import { KubernetesJobRuntime, type KubernetesRuntimeOptions } from '@rjs/runtime';
 import { createLogger } from '../../apps/scheduler/src/logging';
 import { LogCapture, type ServedApp, serveScheduler } from '../support/app-fixture';
-import { TestRedis } from '../support/redis-server';
+import { type TestRedis, withRedis } from '../support/redis-server';
 import { ensureBuilt, ServiceProcess } from '../support/service-process';
 import { COMPONENT, leakedSecrets, ScratchDir, writeRunRecordingConfig } from './reliability-support';
 
@@ -52,9 +52,9 @@ export interface ReliabilityFixture {
 
 /**
  * The set-up every reliability scenario shares, as jest hooks of the calling describe block: a
- * scratch directory, a private Redis, the run-recording radixconfig.yaml, and services started
- * on demand; all of it ends after the tests (the directory stays when a test failed). It is all
- * made in beforeAll: jest skips the hooks of a block whose tests are all filtered out.
+ * private Redis (withRedis), a scratch directory, the run-recording radixconfig.yaml, and services
+ * started on demand; all of it ends after the tests (the directory stays when a test failed). It
+ * is all made in beforeAll: jest skips the hooks of a block whose tests are all filtered out.
  */
 export function reliabilityFixture(options: ReliabilityFixtureOptions): ReliabilityFixture {
   const secret = `${options.name}-${Date.now().toString(36)}`;
@@ -64,20 +64,21 @@ export function reliabilityFixture(options: ReliabilityFixtureOptions): Reliabil
   let redis: TestRedis | undefined;
   let client: Redis | undefined;
 
-  beforeAll(async () => {
-    scratch = new ScratchDir(`rjs-${options.name}-`);
-    redis = await TestRedis.start({ appendOnly: options.appendOnly });
-    client = redis.client();
-    writeRunRecordingConfig(scratch.path, join(scratch.path, 'runs'));
-  });
-
-  afterAll(async () => {
-    for (const close of closers.reverse()) await close();
-    client?.disconnect();
-    await Promise.all(services.map((s) => s.stop()));
-    await redis?.stop();
-    scratch?.remove();
-  });
+  withRedis(
+    ({ redis: server, closeAfter }) => {
+      const directory = (scratch = new ScratchDir(`rjs-${options.name}-`));
+      closeAfter(() => directory.remove());
+      writeRunRecordingConfig(directory.path, join(directory.path, 'runs'));
+      redis = server;
+      const assertions = (client = server.client());
+      closeAfter(() => assertions.disconnect());
+      closeAfter(() => Promise.all(services.map((s) => s.stop())));
+      closeAfter(async () => {
+        for (const close of closers.reverse()) await close();
+      });
+    },
+    { appendOnly: options.appendOnly },
+  );
 
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`${what} is there once the fixture's beforeAll has run`);

@@ -89,12 +89,12 @@ export interface RedisTestBed {
  * and handed to `use`, which starts what the tests need. After them Redis comes back if a test
  * left it down (so that clients close cleanly), what `use` registered closes, and Redis stops.
  */
-export function withRedis(use: (bed: RedisTestBed) => Promise<void> | void): void {
+export function withRedis(use: (bed: RedisTestBed) => Promise<void> | void, options: TestRedisOptions = {}): void {
   let redis: TestRedis | undefined;
   const closers: (() => unknown)[] = [];
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
+    redis = await TestRedis.start(options);
     await use({ redis, closeAfter: (close) => closers.push(close) });
   });
 
