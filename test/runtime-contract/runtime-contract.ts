@@ -2,8 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobRuntime, Observation } from '@rjs/core';
-import { CollectingSink, eventually, isFinalObservation } from './collecting-sink';
-import { aJob } from './job-builder';
+import { eventually } from '../support/eventually';
+import { CollectingSink, isFinalObservation } from './collecting-sink';
+import { processGone } from '../support/processes';
+import { aJob, readJobReport } from './job-builder';
 
 export interface RuntimeHarness {
   runtime: JobRuntime;
@@ -11,22 +13,6 @@ export interface RuntimeHarness {
   /** What the runtime still keeps for a job (files, objects), described in words; [] when nothing. */
   leftovers?(jobName: string): Promise<string[]>;
 }
-
-interface Report {
-  pid: number;
-  attempt: number;
-  env: Record<string, string>;
-  payloadBase64?: string;
-}
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-};
 
 const lastPods = (observation: Observation) => observation.podStatuses ?? [];
 
@@ -43,7 +29,6 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
     let sink: CollectingSink;
     let scratch: string;
 
-    const readReport = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Report) : undefined);
     const attemptsCounted = (file: string) => (existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0);
 
     beforeEach(async () => {
@@ -112,7 +97,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
 
       const final = await sink.final(job.name, 90_000);
       expect(final).toMatchObject({ kind: 'failed', reason: 'DeadlineExceeded', message: expect.stringMatching(/deadline/i) });
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
       await eventually(() => processGone(pid), 'the job process to be gone');
     });
 
@@ -142,7 +127,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       const report = join(scratch, 'report.json');
       const job = aJob().sleeping(300).reportingTo(report).build();
       await runtime.launch(job, undefined);
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
 
       await runtime.stop(job.name);
 
@@ -157,7 +142,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       const report = join(scratch, 'report.json');
       const job = aJob().sleeping(300).reportingTo(report).build();
       await runtime.launch(job, 'some payload');
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
       expect(await runtime.has(job.name)).toBe(true);
 
       await runtime.remove(job.name);
@@ -175,7 +160,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       await runtime.launch(job, payload);
 
       expect((await sink.final(job.name)).kind).toBe('succeeded');
-      const seen = readReport(report)!;
+      const seen = readJobReport(report)!;
       expect(Buffer.from(seen.payloadBase64 ?? '', 'base64').equals(Buffer.from(payload, 'utf8'))).toBe(true);
       expect(seen.env).toMatchObject({ GREETING: 'hi there', EMPTY: '', RADIX_JOB_NAME: job.name });
       expect(seen.env.JOB_PAYLOAD_FILE).toMatch(/payload$/);
