@@ -22,10 +22,14 @@ export function readJobReport(file: string): JobProgramReport | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as JobProgramReport) : undefined;
 }
 
-/** The jobs that started, in order, from the job program's EVENTS_FILE. */
+/**
+ * The jobs that started, in order, from the job program's EVENTS_FILE. Only whole lines count: a
+ * job may be appending its line while this reads.
+ */
 export function jobsThatRan(eventsFile: string): string[] {
   if (!existsSync(eventsFile)) return [];
-  return [...new Set(readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { job: string }).job))];
+  const whole = readFileSync(eventsFile, 'utf8').split('\n').slice(0, -1);
+  return [...new Set(whole.map((line) => (JSON.parse(line) as { job: string }).job))];
 }
 
 /** A unique, valid Kubernetes name. */
