@@ -3,24 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, BATCH_NAME, call, JOB_NAME, postBatch, postJob, startApi, storedSpec } from './api-app';
+import { type ApiApp, BATCH_NAME, call, JOB_NAME, postBatch, postJob, storedSpec, withApi } from './api-app';
 
 /** Batches through /api/v1/batches, against the real HTTP server and a real Redis. */
 describe('/api/v1/batches', () => {
-  let redis: TestRedis;
   let client: Redis;
   let api: ApiApp;
-
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
-  });
-  afterAll(async () => {
-    await api?.close();
-    await client?.quit();
-    await redis?.stop();
+  let startApp: (component: string, env?: Record<string, string>) => Promise<ApiApp>;
+  withApi((bed) => {
+    ({ client, api } = bed);
+    startApp = bed.start;
   });
 
   const create = async (body: unknown): Promise<BatchStatusView> => {
@@ -302,12 +294,10 @@ describe('/api/v1/batches', () => {
         - { condition: Any, operator: In, jobStatuses: [Stopped], batchStatus: Stopped }
 `,
       );
-      ruled = await startApi(redis.url, 'ruled', { RADIX_CONFIG: radixconfig });
+      ruled = await startApp('ruled', { RADIX_CONFIG: radixconfig });
     });
-    afterAll(async () => {
-      await ruled?.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    // The app is closed with the others (withApi).
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('shows the status of the first matching rule in the create answer, GET and the list', async () => {
       const created = await postBatch(ruled, { jobScheduleDescriptions: [{}, {}] });

@@ -1,5 +1,4 @@
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, call, startApi } from './api-app';
+import { type ApiApp, call, withApi } from './api-app';
 
 interface Schema {
   type?: string;
@@ -65,20 +64,14 @@ const ref = (model: string) => `#/components/schemas/${model}`;
 const jsonSchema = (content: Record<string, { schema: Schema }> | undefined) => content?.['application/json']?.schema;
 
 describe('the OpenAPI document and UI', () => {
-  let redis: TestRedis;
   let api: ApiApp;
   let doc: OpenApiDocument;
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    api = await startApi(redis.url, 'compute');
+  withApi(async (bed) => {
+    api = bed.api;
     const answer = await call<OpenApiDocument>(api.url, 'GET', '/swagger/json');
     expect(answer.status).toBe(200);
     doc = answer.body;
-  });
-  afterAll(async () => {
-    await api?.close();
-    await redis?.stop();
   });
 
   it('is an OpenAPI 3 document of every API route, and of no other /api route', () => {

@@ -50,7 +50,7 @@ describe('the API while Redis is full', () => {
     const { code, body } = await readiness();
     expect(code).toBe(200);
     expect(body.details[STORE_ROOM_CHECK]).toMatchObject({ status: 'up' });
-    expect(body.details[STORE_ROOM_CHECK]).not.toHaveProperty('warning');
+    expect(body.details[STORE_ROOM_CHECK]).not.toHaveProperty('message');
     expect(await refusals()).toBe(0);
   });
 
@@ -79,9 +79,10 @@ describe('the API while Redis is full', () => {
       const { code, body } = await readiness();
       expect(code).toBe(200);
       expect(body.details.redis).toMatchObject({ status: 'up' });
+      expect(body).toMatchObject({ status: 'degraded' });
       expect(body.details[STORE_ROOM_CHECK]).toMatchObject({
-        status: 'up',
-        warning: expect.stringMatching(/^Redis is out of memory \(\d+ bytes used, maxmemory 33554432\): new jobs are refused with 503/),
+        status: 'degraded',
+        message: expect.stringMatching(/^Redis is out of memory \(\d+ bytes used, maxmemory 33554432\): new jobs are refused with 503/),
       });
     });
 
@@ -98,17 +99,15 @@ describe('the API while Redis is full', () => {
     await freeBallast();
     expect(await postJob(api, { payload: 'after' })).toMatchObject({ status: 200, body: { status: 'Waiting' } });
     expect(await readiness()).toMatchObject({ code: 200, body: { details: { [STORE_ROOM_CHECK]: { status: 'up' } } } });
-    expect((await readiness()).body.details[STORE_ROOM_CHECK]).not.toHaveProperty('warning');
   });
 
   it('accepts again, without a restart, once maxmemory is raised', async () => {
     await fillRedis(client);
     expect((await postJob(api, {})).status).toBe(503);
-    expect((await readiness()).body.details[STORE_ROOM_CHECK]).toMatchObject({ status: 'up', warning: expect.stringContaining('out of memory') });
+    expect((await readiness()).body.details[STORE_ROOM_CHECK]).toMatchObject({ status: 'degraded', message: expect.stringContaining('out of memory') });
     await client.config('SET', 'maxmemory', String(4 * MAX_MEMORY));
     expect(await postJob(api, { payload: 'after' })).toMatchObject({ status: 200, body: { status: 'Waiting' } });
     expect(await readiness()).toMatchObject({ code: 200, body: { details: { [STORE_ROOM_CHECK]: { status: 'up' } } } });
-    expect((await readiness()).body.details[STORE_ROOM_CHECK]).not.toHaveProperty('warning');
     await freeBallast();
   });
 });

@@ -9,8 +9,16 @@ import { controlQueueName, launchQueueName } from '../../libs/queue/src/queue-na
 /** The rendered manifests: plain objects, as kubectl would send them. */
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [key: string]: any };
 
+// scripts/ are plain Node: npm test installs kubectl through the same module when it is missing.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { kubectlProblem, KUBECTL_HELP } = require('../../scripts/test-tools.js') as { kubectlProblem(): string | undefined; KUBECTL_HELP: string };
+
 const repo = resolve(__dirname, '../..');
 const component = 'compute';
+
+// Every render below needs kubectl: without one (or with one too old) the suite fails here, saying how to get it.
+const kubectlMissing = kubectlProblem();
+if (kubectlMissing) throw new Error(`${kubectlMissing}; ${KUBECTL_HELP}`);
 
 function kustomize(dir: string): K8sObject[] {
   const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

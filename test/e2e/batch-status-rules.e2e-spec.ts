@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchStatusView } from '@rjs/core';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { TestRedis } from '../support/redis-server';
-import { writeRadixConfig } from '../worker/worker-app';
+import { writeJobProgramConfig } from '../worker/worker-app';
 import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 
 /** Rules in the job component, as a Radix user writes them: the first match wins. */
@@ -33,7 +33,7 @@ describe('batchStatusRules end to end (radixconfig.yaml -> batch status over HTT
     redis = await TestRedis.start();
     dir = mkdtempSync(join(tmpdir(), 'rjs-rules-'));
     scheduler = await startScheduler({
-      RADIX_CONFIG: writeRadixConfig(dir, RULES),
+      RADIX_CONFIG: writeJobProgramConfig(dir, RULES),
       REDIS_URL: redis.url,
       LOCAL_WORK_DIR: join(dir, 'work'),
       LOCAL_MAX_RUNNING: '4',

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 
 const ROOT = resolve(__dirname, '../..');

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { printedLines as lines } from '../runtime-contract/job-builder';
 import { openPaths } from '../support/open-files';
 import { TestRedis } from '../support/redis-server';
-import { writeRadixConfig } from '../worker/worker-app';
+import { writeJobProgramConfig } from '../worker/worker-app';
 import { followLogs, getText, printing, ranJob } from './logs-client';
 import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 
@@ -24,7 +24,7 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
   beforeAll(async () => {
     redis = await TestRedis.start();
     scratch = mkdtempSync(join(tmpdir(), 'rjs-logs-e2e-'));
-    const env = { RADIX_CONFIG: writeRadixConfig(scratch), REDIS_URL: redis.url, LOCAL_WORK_DIR: join(scratch, 'work'), LOCAL_MAX_RUNNING: '4' };
+    const env = { RADIX_CONFIG: writeJobProgramConfig(scratch), REDIS_URL: redis.url, LOCAL_WORK_DIR: join(scratch, 'work'), LOCAL_MAX_RUNNING: '4' };
     scheduler = await startScheduler(env);
     apiAlone = await startScheduler({ ...env, ROLES: 'api' });
   });
@@ -127,7 +127,7 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
   it('answers 404 saying so for a job that has not started yet', async () => {
     // No worker on this Redis: the job stays Waiting.
     const idleRedis = await TestRedis.start();
-    const idle = await startScheduler({ RADIX_CONFIG: writeRadixConfig(scratch), REDIS_URL: idleRedis.url, LOCAL_WORK_DIR: join(scratch, 'idle'), ROLES: 'api' });
+    const idle = await startScheduler({ RADIX_CONFIG: writeJobProgramConfig(scratch), REDIS_URL: idleRedis.url, LOCAL_WORK_DIR: join(scratch, 'idle'), ROLES: 'api' });
     try {
       const created = await http<JobStatusView>(idle.url, 'POST', '/api/v1/jobs', printing(1));
       expect(await http(idle.url, 'GET', `/api/v1/jobs/${created.body.name}/logs?follow=true`)).toEqual({
@@ -141,7 +141,7 @@ describe('job logs end to end (HTTP API, local runtime)', () => {
   });
 
   it('cuts an open follow when the scheduler shuts down, instead of waiting for the job', async () => {
-    const own = await startScheduler({ RADIX_CONFIG: writeRadixConfig(scratch), REDIS_URL: redis.url, LOCAL_WORK_DIR: join(scratch, 'work'), ROLES: 'api' });
+    const own = await startScheduler({ RADIX_CONFIG: writeJobProgramConfig(scratch), REDIS_URL: redis.url, LOCAL_WORK_DIR: join(scratch, 'work'), ROLES: 'api' });
     const job = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', printing(100, { LINE_INTERVAL_MS: '200' }));
     await jobReaches(scheduler.url, job.body.name, 'Running');
     const response = await fetch(`${own.url}/api/v1/jobs/${job.body.name}/logs?follow=true`);

@@ -1,5 +1,5 @@
 import { TestRedis } from '../support/redis-server';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { killQueueWorkers } from '../worker/worker-app';
 import { type SchedulerApp, startScheduler } from './scheduler-app';
 import { join, resolve } from 'node:path';

@@ -1,21 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { RedisKeys } from '@rjs/store';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
+import { readJobReport } from '../runtime-contract/job-builder';
 import { TestRedis } from '../support/redis-server';
-import { writeRadixConfig } from '../worker/worker-app';
+import { writeJobProgramConfig } from '../worker/worker-app';
 import { batchReaches, http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 import { processGone } from '../support/processes';
-
-interface Report {
-  pid: number;
-  env: Record<string, string>;
-  payloadBase64?: string;
-}
 
 interface Failure {
   status: string;
@@ -43,7 +38,7 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
     client = redis.client();
     scratch = mkdtempSync(join(tmpdir(), 'rjs-restart-'));
     scheduler = await startScheduler({
-      RADIX_CONFIG: writeRadixConfig(scratch),
+      RADIX_CONFIG: writeJobProgramConfig(scratch),
       REDIS_URL: redis.url,
       LOCAL_WORK_DIR: join(scratch, 'work'),
       // One slot: the restart of a running job must not wait for the slot its own earlier run holds.
@@ -61,8 +56,7 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
   });
 
   const file = (name: string) => join(scratch, `${name}-${randomBytes(4).toString('hex')}`);
-  const readReport = (path: string) => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Report) : undefined);
-  const payloadSeen = (path: string) => Buffer.from(readReport(path)?.payloadBase64 ?? '', 'base64').toString();
+  const payloadSeen = (path: string) => Buffer.from(readJobReport(path)?.payloadBase64 ?? '', 'base64').toString();
   const post = <T = JobStatusView>(path: string, json?: unknown) => http<T>(url, 'POST', `/api/v1${path}`, json);
   const get = <T = JobStatusView>(path: string) => http<T>(url, 'GET', `/api/v1${path}`);
 
@@ -77,7 +71,7 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
         variables: { SLEEP_SECONDS: '1', REPORT_FILE: report, PRINT: 'run', ATTEMPT_COUNTER_FILE: counter },
       });
       const first = await jobReaches(url, created.name, 'Succeeded');
-      const firstPid = readReport(report)!.pid;
+      const firstPid = readJobReport(report)!.pid;
 
       const restart = await post(`/jobs/${created.name}/restart`);
 
@@ -95,7 +89,7 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
         [`${created.name}-2`, 1, 'Succeeded'],
       ]);
       expect(Date.parse(again.started!)).toBeGreaterThanOrEqual(Date.parse(restarted.restart!));
-      const second = readReport(report)!;
+      const second = readJobReport(report)!;
       expect(second.pid).not.toBe(firstPid);
       expect(second.env.RADIX_JOB_NAME).toBe(created.name);
       expect(payloadSeen(report)).toBe('{"n": 1}');
@@ -108,14 +102,14 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
     it('stops a running job and runs it again; the dying first run\'s report never touches the new run', async () => {
       const report = file('report');
       const { body: created } = await post('/jobs', { variables: { SLEEP_SECONDS: '300', REPORT_FILE: report } });
-      const { pid: firstPid } = await eventually(() => readReport(report), 'the first run to start');
+      const { pid: firstPid } = await eventually(() => readJobReport(report), 'the first run to start');
       await jobReaches(url, created.name, 'Running');
 
       expect((await post(`/jobs/${created.name}/restart`)).status).toBe(200);
 
       // The first run's process ends (and its runtime reports it `stopped`, of the first run) ...
       await eventually(() => processGone(firstPid), 'the first run\'s process to end');
-      const second = await eventually(() => readReport(report)?.pid !== firstPid && readReport(report), 'the second run to start');
+      const second = await eventually(() => readJobReport(report)?.pid !== firstPid && readJobReport(report), 'the second run to start');
       // ... while the job runs again: that report, arriving after the restart, changed nothing.
       const running = await eventually(async () => {
         const job = (await get(`/jobs/${created.name}`)).body;
@@ -180,7 +174,7 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
       const report = file('report');
       // It ignores SIGTERM, so it stays Stopping for the grace period (2 s) until SIGKILL.
       const { body: created } = await post('/jobs', { variables: { SLEEP_SECONDS: '300', IGNORE_SIGTERM: '1', REPORT_FILE: report } });
-      await eventually(() => readReport(report), 'the job to start');
+      await eventually(() => readJobReport(report), 'the job to start');
       await jobReaches(url, created.name, 'Running');
       expect((await post(`/jobs/${created.name}/stop`)).status).toBe(200);
       const stopping = (await get(`/jobs/${created.name}`)).body;
@@ -276,7 +270,7 @@ describe('restart and copy end to end (HTTP API, Redis, BullMQ, local processes)
       await batchReaches(url, copy.name);
       reports.forEach((report, i) => {
         expect(payloadSeen(report)).toBe(`payload ${i} ✓`);
-        expect(readReport(report)!.env).toMatchObject({ FROM_DEFAULTS: 'yes', RADIX_JOB_NAME: copy.jobStatuses![i].name });
+        expect(readJobReport(report)!.env).toMatchObject({ FROM_DEFAULTS: 'yes', RADIX_JOB_NAME: copy.jobStatuses![i].name });
       });
       const spec = JSON.parse((await client.hget(keys.job(copy.jobStatuses![0].name), 'spec'))!);
       expect(spec).toMatchObject({ timeLimitSeconds: 77, batchName: copy.name, name: copy.jobStatuses![0].name });

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import type Redis from 'ioredis';
 import { RedisKeys } from '@rjs/store';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { TestRedis } from '../support/redis-server';
 import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 

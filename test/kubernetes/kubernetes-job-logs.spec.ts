@@ -1,6 +1,7 @@
 import { ErrorCode, RuntimeUnavailableError } from '@rjs/core';
 import { KubernetesJobLogs } from '@rjs/runtime';
-import { type Cluster, COMPONENT, eventually, NAMESPACE, nodeJob, reported, startCluster } from './kubernetes-test-support';
+import { eventually } from '../support/eventually';
+import { type Cluster, COMPONENT, NAMESPACE, nodeJob, reported, startCluster } from './kubernetes-test-support';
 
 /** A job that prints `n` lines, one every `ms`, then exits. */
 const printing = (n: number, ms: number) => nodeJob(`let i = 0; const t = setInterval(() => { console.log('line ' + ++i); if (i === ${n}) { clearInterval(t); process.exit(0); } }, ${ms})`);

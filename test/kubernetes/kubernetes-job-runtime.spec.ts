@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PermanentLaunchError, RuntimeUnavailableError } from '@rjs/core';
 import { componentSelector, LabelKey, payloadSecretName } from '@rjs/runtime';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
-import { type Cluster, COMPONENT, eventually, NAMESPACE, newRuntime, nodeJob, RecordingSink, reported, startCluster } from './kubernetes-test-support';
+import { eventually } from '../support/eventually';
+import { type Cluster, COMPONENT, NAMESPACE, newRuntime, nodeJob, RecordingSink, reported, startCluster } from './kubernetes-test-support';
 
 describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
   let cluster: Cluster;
@@ -167,7 +168,7 @@ describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
       expect(deletion?.status).toBe(200);
       await eventually(
         () => cluster.server.podsOf(NAMESPACE, job.name).length === 0 && !cluster.server.get('secrets', NAMESPACE, payloadSecretName(job.name)),
-        () => 'the pods and the payload Secret to be collected',
+        'the pods and the payload Secret to be collected',
       );
       expect(await cluster.runtime.has(job.name)).toBe(false);
     });
@@ -197,7 +198,7 @@ describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
 
       expect(cluster.server.get('jobs', NAMESPACE, job.name)).toBeUndefined();
       expect(cluster.server.get('secrets', NAMESPACE, payloadSecretName(job.name))).toBeUndefined();
-      await eventually(() => cluster.server.podsOf(NAMESPACE, job.name).length === 0, () => 'the pods to be deleted');
+      await eventually(() => cluster.server.podsOf(NAMESPACE, job.name).length === 0, 'the pods to be deleted');
       expect(await cluster.runtime.has(job.name)).toBe(false);
       await expect(cluster.runtime.remove(job.name)).resolves.toBeUndefined();
     });

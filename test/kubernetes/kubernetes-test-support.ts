@@ -1,5 +1,6 @@
 import type { Observation, ObservationKind, ObservationSink, ResolvedJob } from '@rjs/core';
 import { KubernetesJobRuntime, type KubernetesRuntimeOptions, type KubernetesRuntimeLogger } from '@rjs/runtime';
+import { eventually } from '../support/eventually';
 import { FakeKubernetesServer, type FakeKubernetesOptions } from '../support/fake-kubernetes';
 
 export const NAMESPACE = 'jobs';
@@ -26,17 +27,6 @@ export class RecordingSink {
 
   last(jobName: string): Observation | undefined {
     return this.of(jobName).at(-1);
-  }
-}
-
-/** Polls until `probe` returns something truthy; fails with `describe()` after the deadline. */
-export async function eventually<T>(probe: () => T | undefined | null | false, describe: () => string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

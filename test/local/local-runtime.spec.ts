@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermanentLaunchError } from '@rjs/core';
 import { JobDirectory, LocalJobRuntime, ORPHAN_MESSAGE, SHUTDOWN_MESSAGE } from '@rjs/runtime';
-import { CollectingSink, eventually } from '../runtime-contract/collecting-sink';
-import { aJob } from '../runtime-contract/job-builder';
-import { makeLocalHarness } from './local-harness';
+import { CollectingSink } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
+import { aJob, readJobReport } from '../runtime-contract/job-builder';
 import { processGone } from '../support/processes';
+import { makeLocalHarness } from './local-harness';
 
 const readJson = <T>(file: string): T | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined);
 const readEvents = (file: string) =>
@@ -102,7 +103,7 @@ describe('LocalJobRuntime', () => {
     const report = join(scratch, 'report.json');
     const job = aJob().sleeping(300).reportingTo(report).withVariables({ IGNORE_SIGTERM: '1' }).build();
     await runtime.launch(job, undefined);
-    const { pid } = await eventually(() => readJson<{ pid: number }>(report), 'the job to start');
+    const { pid } = await eventually(() => readJobReport(report), 'the job to start');
 
     await runtime.stop(job.name);
 
@@ -135,7 +136,7 @@ describe('LocalJobRuntime', () => {
     const job = aJob().sleeping(300).countingAttemptsIn(counter).reportingTo(report).build();
 
     await a.runtime.launch(job, undefined);
-    const { pid } = await eventually(() => readJson<{ pid: number }>(report), 'the job to start');
+    const { pid } = await eventually(() => readJobReport(report), 'the job to start');
     await b.runtime.launch(job, undefined);
     expect(await b.runtime.has(job.name)).toBe(true);
 
@@ -242,7 +243,7 @@ describe('LocalJobRuntime', () => {
     const { runtime, sink } = await started({ inheritedEnv: { PATH: '/usr/bin:/bin', HOME: '/home/someone', REDIS_URL: 'redis://secret', NODE_OPTIONS: '--inspect' } });
     const job = aJob().withPayload().sleeping(300).reportingTo(report).build();
     await runtime.launch(job, 'the payload');
-    const seen = await eventually(() => readJson<{ env: Record<string, string> }>(report), 'the job to start');
+    const seen = await eventually(() => readJobReport(report), 'the job to start');
 
     const dir = runtime.directoryOf(job.name);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -318,7 +319,7 @@ describe('LocalJobRuntime', () => {
     const report = join(scratch, 'report.json');
     const job = aJob().sleeping(300).reportingTo(report).build();
     await harness.runtime.launch(job, undefined);
-    const { pid } = await eventually(() => readJson<{ pid: number }>(report), 'the job to start');
+    const { pid } = await eventually(() => readJobReport(report), 'the job to start');
 
     await harness.runtime.close();
 

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import type Redis from 'ioredis';
 import { isQuantity } from '@rjs/core';
-import { type ApiApp, redisSnapshot, startApi } from '../api/api-app';
-import { TestRedis } from '../support/redis-server';
+import { type ApiApp, redisSnapshot, withApi } from '../api/api-app';
 import { rawRequest } from './reliability-support';
 
 /**
@@ -119,20 +118,10 @@ const invalidBatch = fc
   });
 
 describe('fuzzing the API with bad input', () => {
-  let redis: TestRedis;
   let client: Redis;
   let api: ApiApp;
-
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await client?.quit();
-    await redis?.stop();
+  withApi((bed) => {
+    ({ client, api } = bed);
   });
 
   // The generators' valid requests must be accepted, or the properties below would prove nothing.

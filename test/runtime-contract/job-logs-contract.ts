@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type AttemptRef, ErrorCode, type JobLogs, type JobRuntime, type ResolvedJob } from '@rjs/core';
-import { CollectingSink, eventually } from './collecting-sink';
+import { CollectingSink } from './collecting-sink';
+import { eventually } from '../support/eventually';
 import { aJob, printedLines as lines } from './job-builder';
 
 export interface JobLogsHarness {

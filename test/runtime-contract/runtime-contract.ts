@@ -2,22 +2,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobRuntime, Observation } from '@rjs/core';
-import { CollectingSink, eventually, isFinalObservation } from './collecting-sink';
-import { aJob } from './job-builder';
+import { eventually } from '../support/eventually';
+import { CollectingSink, isFinalObservation } from './collecting-sink';
 import { processGone } from '../support/processes';
+import { aJob, readJobReport } from './job-builder';
 
 export interface RuntimeHarness {
   runtime: JobRuntime;
   cleanup(): Promise<void>;
   /** What the runtime still keeps for a job (files, objects), described in words; [] when nothing. */
   leftovers?(jobName: string): Promise<string[]>;
-}
-
-interface Report {
-  pid: number;
-  attempt: number;
-  env: Record<string, string>;
-  payloadBase64?: string;
 }
 
 const lastPods = (observation: Observation) => observation.podStatuses ?? [];
@@ -35,7 +29,6 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
     let sink: CollectingSink;
     let scratch: string;
 
-    const readReport = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Report) : undefined);
     const attemptsCounted = (file: string) => (existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0);
 
     beforeEach(async () => {
@@ -104,7 +97,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
 
       const final = await sink.final(job.name, 90_000);
       expect(final).toMatchObject({ kind: 'failed', reason: 'DeadlineExceeded', message: expect.stringMatching(/deadline/i) });
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
       await eventually(() => processGone(pid), 'the job process to be gone');
     });
 
@@ -134,7 +127,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       const report = join(scratch, 'report.json');
       const job = aJob().sleeping(300).reportingTo(report).build();
       await runtime.launch(job, undefined);
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
 
       await runtime.stop(job.name);
 
@@ -149,7 +142,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       const report = join(scratch, 'report.json');
       const job = aJob().sleeping(300).reportingTo(report).build();
       await runtime.launch(job, 'some payload');
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
       expect(await runtime.has(job.name)).toBe(true);
 
       await runtime.remove(job.name);
@@ -167,7 +160,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       await runtime.launch(job, payload);
 
       expect((await sink.final(job.name)).kind).toBe('succeeded');
-      const seen = readReport(report)!;
+      const seen = readJobReport(report)!;
       expect(Buffer.from(seen.payloadBase64 ?? '', 'base64').equals(Buffer.from(payload, 'utf8'))).toBe(true);
       expect(seen.env).toMatchObject({ GREETING: 'hi there', EMPTY: '', RADIX_JOB_NAME: job.name });
       expect(seen.env.JOB_PAYLOAD_FILE).toMatch(/payload$/);
@@ -189,12 +182,12 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       const counter = join(scratch, 'attempts');
       const job = aJob().sleeping(300).withPayload().countingAttemptsIn(counter).reportingTo(report).build();
       await runtime.launch(job, 'the payload');
-      const first = await eventually(() => readReport(report), 'the first run to start');
+      const first = await eventually(() => readJobReport(report), 'the first run to start');
 
       await runtime.launch({ ...job, generation: 1 }, 'the payload');
 
       await eventually(() => processGone(first.pid), 'the first run\'s process to be gone');
-      const second = await eventually(() => readReport(report)?.pid !== first.pid && readReport(report), 'the second run to start');
+      const second = await eventually(() => readJobReport(report)?.pid !== first.pid && readJobReport(report), 'the second run to start');
       expect(second.env.RADIX_JOB_NAME).toBe(job.name);
       expect(Buffer.from(second.payloadBase64 ?? '', 'base64').toString()).toBe('the payload');
       await sink.until(job.name, (o) => o.kind === 'running' && o.generation === 1, 'the second run running');

@@ -1,28 +1,18 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { JobStatus } from '@rjs/core';
-import { RedisKeys, RedisStatusStore } from '@rjs/store';
-import { TestRedis } from '../support/redis-server';
-import { COMPONENT, newBatch as newStoreBatch } from './store-fixtures';
+import { RedisKeys, type RedisStatusStore } from '@rjs/store';
+import { COMPONENT, newBatch as newStoreBatch, withStore } from './store-fixtures';
 
 /** Job 0 of each batch carries a payload; the others none. */
 const newBatch = (batchName: string, jobCount: number, type: 'job' | 'batch' = 'batch', created?: string) =>
   newStoreBatch(batchName, jobCount, { type, created, payload: (i, name) => (i === 0 ? `payload of ${name}` : undefined) });
 
 describe('RedisStatusStore', () => {
-  let server: TestRedis;
   let redis: Redis;
   let store: RedisStatusStore;
   const keys = new RedisKeys(COMPONENT);
-
-  beforeAll(async () => {
-    server = await TestRedis.start();
-    redis = server.client();
-    store = new RedisStatusStore(redis, COMPONENT);
-  });
-  afterEach(() => redis.flushall());
-  afterAll(async () => {
-    await redis.quit();
-    await server.stop();
+  withStore((bed) => {
+    ({ redis, store } = bed);
   });
 
   it('records a batch, its jobs, specs, payloads, indexes and the dispatch outbox in one step', async () => {

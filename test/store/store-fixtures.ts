@@ -1,9 +1,23 @@
 import type Redis from 'ioredis';
 import { type BatchRecord, type JobRecord, JobStatus, type NewBatch, type ResolvedJob } from '@rjs/core';
 import { RedisStatusStore } from '@rjs/store';
-import { TestRedis, type TestRedisOptions } from '../support/redis-server';
+import { TestRedis, type TestRedisOptions, withRedis } from '../support/redis-server';
 
 export const COMPONENT = 'compute';
+
+/**
+ * A RedisStatusStore for COMPONENT on a private Redis (withRedis), with the client it uses, handed
+ * to `use` before the tests of the calling describe block; the database is emptied after each test.
+ */
+export function withStore(use: (bed: { redis: Redis; store: RedisStatusStore }) => void): void {
+  let client: Redis | undefined;
+  withRedis(({ redis: server, closeAfter }) => {
+    const redis = (client = server.client());
+    closeAfter(() => redis.quit());
+    use({ redis, store: new RedisStatusStore(redis, COMPONENT) });
+  });
+  afterEach(() => client?.flushall());
+}
 
 export interface NewBatchOptions {
   type?: 'job' | 'batch';

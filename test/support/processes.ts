@@ -1,4 +1,4 @@
-/** True once no process has this PID (EPERM means one does: it is someone else's). */
+/** Whether no process has this PID any more (kill -0 answers ESRCH). */
 export function processGone(pid: number): boolean {
   try {
     process.kill(pid, 0);

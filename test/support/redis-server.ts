@@ -4,6 +4,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { eventually } from './eventually';
 
 export interface TestRedisOptions {
   /** Turn on AOF (appendfsync everysec) so that kill -9 and restart keep the data. */
@@ -30,6 +31,11 @@ export class TestRedis {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Whether the redis-server process runs (kill() ends it, restart() starts it again). */
+  get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null;
   }
 
   /** A client for assertions; the caller quits it. */
@@ -75,14 +81,42 @@ export class TestRedis {
   }
 }
 
+export interface RedisTestBed {
+  redis: TestRedis;
+  /** Registers what to close after the tests, before Redis stops (the last registered first). */
+  closeAfter(close: () => unknown): void;
+}
+
+/**
+ * A private Redis for the tests of the calling describe block, as jest hooks: started before them
+ * and handed to `use`, which starts what the tests need. After them Redis comes back if a test
+ * left it down (so that clients close cleanly), what `use` registered closes, and Redis stops.
+ */
+export function withRedis(use: (bed: RedisTestBed) => Promise<void> | void, options: TestRedisOptions = {}): void {
+  let redis: TestRedis | undefined;
+  const closers: (() => unknown)[] = [];
+
+  beforeAll(async () => {
+    redis = await TestRedis.start(options);
+    await use({ redis, closeAfter: (close) => closers.push(close) });
+  });
+
+  afterAll(async () => {
+    if (redis && !redis.running) await redis.restart().catch(() => undefined);
+    for (const close of closers.reverse()) await close();
+    await redis?.stop();
+  });
+}
+
 async function waitForPing(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    if (await ping(port)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`redis-server did not answer on port ${port}`);
+  await eventually(
+    () => {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+      return ping(port);
+    },
+    `redis-server to answer on port ${port}`,
+    10_000,
+  );
 }
 
 /** A raw PING: an ioredis client that fails to connect leaves timers behind that hold jest open. */
@@ -133,12 +167,19 @@ export async function fillRedis(client: Redis): Promise<number> {
   return written;
 }
 
+/**
+ * Strings longer than this (a 1 MB payload) are compared by length and SHA-1, computed by Redis:
+ * reading one back grows the shared buffer of ioredis's parser, which then shrinks it on a 50 ms
+ * timer for seconds, holding jest open after the last test.
+ */
+const LONG_STRING = 16 * 1024;
+
 /** Every key of the Redis database with its content, to prove that a request wrote nothing. */
 export async function redisSnapshot(client: Redis): Promise<Record<string, unknown>> {
   const snapshot: Record<string, unknown> = {};
   for (const key of (await client.keys('*')).sort()) {
     const type = await client.type(key);
-    if (type === 'string') snapshot[key] = await client.get(key);
+    if (type === 'string') snapshot[key] = await stringValue(client, key);
     else if (type === 'hash') snapshot[key] = await client.hgetall(key);
     else if (type === 'set') snapshot[key] = (await client.smembers(key)).sort();
     else if (type === 'zset') snapshot[key] = await client.zrange(key, 0, -1, 'WITHSCORES');
@@ -147,4 +188,10 @@ export async function redisSnapshot(client: Redis): Promise<Record<string, unkno
     else snapshot[key] = type;
   }
   return snapshot;
+}
+
+async function stringValue(client: Redis, key: string): Promise<string | { length: number; sha1: unknown } | null> {
+  const length = await client.strlen(key);
+  if (length <= LONG_STRING) return client.get(key);
+  return { length, sha1: await client.eval("return redis.sha1hex(redis.call('GET', KEYS[1]))", 1, key) };
 }

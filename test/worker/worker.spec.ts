@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JobRecord, type JobRuntime, JobAcceptor, RuntimeUnavailableError, type WorkQueue, systemClock } from '@rjs/core';
 import { LocalJobRuntime, SHUTDOWN_MESSAGE } from '@rjs/runtime';
-import { eventually } from '../runtime-contract/collecting-sink';
-import { controlQueueName, launchQueueName } from '@rjs/queue';
-import { LogCapture } from '../api/api-app';
-import { TestRedis } from '../support/redis-server';
-import { killQueueWorkers, startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
+import { eventually } from '../support/eventually';
+import { jobsThatRan, readJobReport } from '../runtime-contract/job-builder';
 import { processGone } from '../support/processes';
+import { TestRedis } from '../support/redis-server';
+import { controlQueueName, launchQueueName } from '@rjs/queue';
+import { LogCapture } from '../support/app-fixture';
+import { killQueueWorkers, startWorker, type WorkerHarness, type WorkerSetup, writeJobProgramConfig } from './worker-app';
 
 interface FlakyRuntime extends JobRuntime {
   /** When each launch was tried (ms since the epoch). */
@@ -58,7 +59,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
   beforeEach(async () => {
     await redis.flush();
     scratch = mkdtempSync(join(tmpdir(), 'rjs-worker-'));
-    setup = { redisUrl: redis.url, radixConfig: writeRadixConfig(scratch), workDir: join(scratch, 'work') };
+    setup = { redisUrl: redis.url, radixConfig: writeJobProgramConfig(scratch), workDir: join(scratch, 'work') };
   });
 
   afterEach(async () => {
@@ -83,10 +84,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     );
   const recordIn = (harness: WorkerHarness, name: string, status: JobRecord['status']) =>
     eventually(async () => (await harness.store.getJob(name))?.status === status, `job ${name} to be ${status}`);
-  const readPid = async (file: string): Promise<number> =>
-    (await eventually(() => existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { pid: number }), 'the job program to start')).pid;
-  const jobsThatRan = (events: string) =>
-    existsSync(events) ? [...new Set(readFileSync(events, 'utf8').trim().split('\n').map((line) => JSON.parse(line).job as string))] : [];
+  const readPid = async (file: string): Promise<number> => (await eventually(() => readJobReport(file), 'the job program to start')).pid;
 
   it('runs an accepted job to Succeeded, with its attempt, start and end', async () => {
     const harness = await worker();

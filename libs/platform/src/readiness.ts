@@ -20,7 +20,7 @@ export class Readiness {
   }
 
   /**
-   * Adds a named condition that /readyz reports (status up, with a `warning` message) without making
+   * Adds a named condition that /readyz reports (status `degraded`, with a message) without making
    * the process unready: for a degraded state in which the process still does useful work, such as
    * a full status store that refuses new jobs while reads and deletes go on. An unready API pod
    * would be taken out of its Service, and then it could answer nothing at all.

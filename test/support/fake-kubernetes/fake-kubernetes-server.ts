@@ -422,6 +422,10 @@ export class FakeKubernetesServer {
   }
 
   private watch(route: Route, query: URLSearchParams, response: ServerResponse, setStatus: (code: number) => void): void {
+    // The client may have gone (or stop() dropped the connection) while the request waited for
+    // its body or the injected latency: its 'close' has fired already and would never end this
+    // watch, whose store subscription and timeoutSeconds timer would then outlive the server.
+    if (response.destroyed) return;
     const { kind } = RESOURCES[route.resource];
     const selector = parseSelector(query.get('labelSelector'));
     const from = query.get('resourceVersion');

@@ -49,7 +49,10 @@ export class LocalJobLogs implements JobLogs {
       throw error;
     }
     const [stdout, stderr] = files.map((f) => f.reader);
-    return abortableReadable((signal) => this.read(dir, attempt, stdout, stderr, follow ? signal : undefined, files));
+    return abortableReadable(
+      (signal) => this.read(dir, attempt, stdout, stderr, follow ? signal : undefined, files),
+      () => closeAll(files),
+    );
   }
 
   /** What was written so far; with a signal (follow), then every new line until the attempt ends. */

@@ -148,9 +148,11 @@ export class DirectoryChanges {
 /**
  * A Readable over what `produce` yields, with backpressure (the generator waits at each yield until
  * the reader wants more). Destroying the stream aborts the signal, so that a generator waiting for
- * new output (not at a yield) stops too and releases what it holds.
+ * new output (not at a yield) stops too and releases what it holds. `release` runs on destroy as
+ * well: a generator destroyed before its first read never enters its body, so its `finally` never
+ * runs (a HEAD answer destroys the stream at once).
  */
-export function abortableReadable(produce: (signal: AbortSignal) => AsyncGenerator<Buffer>): Readable {
+export function abortableReadable(produce: (signal: AbortSignal) => AsyncGenerator<Buffer>, release: () => Promise<void>): Readable {
   const controller = new AbortController();
   const chunks = produce(controller.signal);
   let pulling = false;
@@ -177,10 +179,13 @@ export function abortableReadable(produce: (signal: AbortSignal) => AsyncGenerat
     },
     destroy(error, callback) {
       controller.abort();
-      chunks.return(undefined).then(
-        () => callback(error),
-        (cleanupError: Error) => callback(error ?? cleanupError),
-      );
+      chunks
+        .return(undefined)
+        .then(release)
+        .then(
+          () => callback(error),
+          (cleanupError: Error) => callback(error ?? cleanupError),
+        );
     },
   });
 }
