@@ -17,8 +17,11 @@ export abstract class QueueProcessor extends WorkerHost {
     this.worker.run().catch((error) => this.logger.error({ err: error, queue: this.worker.name }, 'queue worker stopped'));
   }
 
+  private closing = false;
+
+  /** False from the moment closing starts: BullMQ's own flag drops only once its loop has wound down. */
   isRunning(): boolean {
-    return this.worker.isRunning();
+    return !this.closing && this.worker.isRunning();
   }
 
   /**
@@ -26,6 +29,7 @@ export abstract class QueueProcessor extends WorkerHost {
    * over by another worker once its lock expires, as after a crash.
    */
   async close(force = false): Promise<void> {
+    this.closing = true;
     await this.worker.close(force).catch((error) => this.logger.warn({ err: error, queue: this.worker.name }, 'closing a queue worker failed'));
   }
 
