@@ -1,29 +1,15 @@
 #!/usr/bin/env node
-// `npm test`: installs what the tests need (npm packages with npm ci; redis-server and chromium from
-// apt when missing and we are root), type-checks, then runs every jest test under a supported
-// Node.js. On a machine whose own Node.js is older than package.json's engines allow, the suite
-// runs a second time under that Node.js, so that the code keeps running where users still have it.
-// `npm run test:reliability` (the slow scenarios) passes --slow: that set runs once, on the
-// supported Node.js. Other arguments go to jest.
+// `npm test`: installs what the tests need (npm packages with npm ci; the programs of
+// scripts/test-tools.js when missing and we are root), type-checks, then runs every jest test under
+// a supported Node.js. On a machine whose own Node.js is older than package.json's engines allow,
+// the suite runs a second time under that Node.js, so that the code keeps running where users
+// still have it. `npm run test:reliability` (the slow scenarios) passes --slow: that set runs once,
+// on the supported Node.js. Other arguments go to jest.
 'use strict';
-const { execSync, spawnSync } = require('node:child_process');
-const { existsSync } = require('node:fs');
+const { spawnSync } = require('node:child_process');
 const { ensureDependencies, root } = require('./ensure-deps');
 const { envWithNode, supportedNode } = require('./supported-node');
-
-function has(command, args = ['--version']) {
-  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
-}
-
-function aptInstall(packages) {
-  if (process.getuid?.() !== 0) {
-    console.error(`[setup] missing ${packages.join(', ')}; install them (apt-get install ${packages.join(' ')}) and run again`);
-    process.exit(1);
-  }
-  console.log(`[setup] installing ${packages.join(', ')} with apt-get...`);
-  execSync('apt-get update -qq', { stdio: 'inherit' });
-  execSync(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')}`, { stdio: 'inherit' });
-}
+const { ensureTestTools } = require('./test-tools');
 
 function run(node, args, env = process.env) {
   const result = spawnSync(node, args, { cwd: root, stdio: 'inherit', env: { ...env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR } });
@@ -36,11 +22,7 @@ const jestArgs = slow ? ['-c', 'test/reliability/jest.slow.config.js', ...args.s
 
 const node = supportedNode();
 ensureDependencies(node);
-const missing = [];
-if (!has('redis-server')) missing.push('redis-server');
-// The Bull Board browser test drives Debian's chromium through playwright-core.
-if (!slow && !existsSync('/usr/bin/chromium')) missing.push('chromium');
-if (missing.length) aptInstall(missing);
+ensureTestTools();
 
 const jest = [require.resolve('jest/bin/jest'), '--runInBand', ...jestArgs];
 const nodeVersion = (binary) => spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim();

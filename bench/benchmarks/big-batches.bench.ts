@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { WORK_OPTIONS } from '@rjs/queue';
+import { LAUNCH_WORK_OPTIONS } from '@rjs/queue';
 import { createRedis } from '../../apps/scheduler/src/infrastructure.module';
 import { TestRedis } from '../../test/support/redis-server';
 import type { Benchmark, BenchContext } from '../support/benchmark';
@@ -27,7 +27,7 @@ async function rawAddBulk(queue: Queue, jobs: number, round: number): Promise<nu
   await queue.addBulk(
     Array.from({ length: jobs }, (_, i) => {
       const jobName = `raw-${round}-${i}`;
-      return { name: 'launch', data: { jobName }, opts: { ...WORK_OPTIONS, jobId: jobName } };
+      return { name: 'launch', data: { jobName }, opts: { ...LAUNCH_WORK_OPTIONS, jobId: jobName } };
     }),
   );
   return performance.now() - started;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { createRedis } from '../../apps/scheduler/src/infrastructure.module';
-import { WORK_OPTIONS } from '@rjs/queue';
+import { LAUNCH_WORK_OPTIONS } from '@rjs/queue';
 
 export interface BaselineServiceOptions {
   redisUrl: string;
@@ -30,7 +30,7 @@ export class BaselineQueue {
 
   async add(body: unknown): Promise<{ name: string; status: string }> {
     const name = `baseline-${randomUUID()}`;
-    await this.queue.add('launch', body ?? {}, { ...WORK_OPTIONS, jobId: name });
+    await this.queue.add('launch', body ?? {}, { ...LAUNCH_WORK_OPTIONS, jobId: name });
     return { name, status: 'Waiting' };
   }
 

@@ -1,7 +1,8 @@
+import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import { JobAcceptor, type JobComponent, type JobScheduleDescription, type ResolvedJob, systemClock, type WorkQueue } from '@rjs/core';
-import { BullMqWorkQueue } from '@rjs/queue';
+import { BullMqWorkQueue, controlQueueName, launchQueueName } from '@rjs/queue';
 import { RedisStatusStore } from '@rjs/store';
 import { BENCH_RADIX_CONFIG } from './paths';
 
@@ -37,7 +38,12 @@ export class Seeder {
   constructor(redisUrl: string, { queue = false }: { queue?: boolean } = {}) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const component = benchComponent();
-    if (queue) this.queue = new BullMqWorkQueue(this.redis, component.name);
+    if (queue) {
+      this.queue = new BullMqWorkQueue(
+        new Queue(launchQueueName(component.name), { connection: this.redis }),
+        new Queue(controlQueueName(component.name), { connection: this.redis }),
+      );
+    }
     this.store = new RedisStatusStore(this.redis, component.name);
     this.acceptor = new JobAcceptor(component, this.store, this.queue ?? noQueue, systemClock);
   }
@@ -73,7 +79,7 @@ export class Seeder {
   }
 
   async close(): Promise<void> {
-    await this.queue?.close();
+    if (this.queue) await Promise.all([this.queue.launchQueue.close(), this.queue.controlQueue.close()]);
     await this.redis.quit();
   }
 }

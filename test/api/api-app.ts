@@ -1,30 +1,16 @@
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { type AppConfig, loadConfig } from '@rjs/config';
+import type { AppConfig } from '@rjs/config';
 import type { BatchStatusView, JobStatusView, StatusStore } from '@rjs/core';
-import { controlQueueName, launchQueueName } from '@rjs/queue';
-import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { createLogger } from '@rjs/platform';
-import { REDIS, STATUS_STORE } from '@rjs/platform';
-import { TestRedis } from '../support/redis-server';
-import { unusedRuntime } from '../support/unused-runtime';
+import { STATUS_STORE } from '@rjs/platform';
+import { ComponentQueues, type LogCapture, serveApiRole } from '../support/app-fixture';
+import { type TestRedis, withRedis } from '../support/redis-server';
 
 export const RADIX_CONFIG = join(__dirname, '../fixtures/api-radixconfig.yaml');
 export const JOB_NAME = /^batch-compute-\d{14}-[a-z0-9]{8}-[a-z0-9]{8}$/;
 export const BATCH_NAME = /^batch-compute-\d{14}-[a-z0-9]{8}$/;
-
-/** Log lines the app wrote, parsed. */
-export class LogCapture extends Writable {
-  readonly lines: Record<string, unknown>[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) this.lines.push(JSON.parse(line) as Record<string, unknown>);
-    done();
-  }
-}
 
 export interface ApiApp {
   app: NestFastifyApplication;
@@ -33,75 +19,69 @@ export interface ApiApp {
   store: StatusStore;
   logs: LogCapture;
   /** The component's BullMQ queues, to look for queued work. */
-  launchQueue: Queue;
-  controlQueue: Queue;
+  readonly launchQueue: Queue;
+  readonly controlQueue: Queue;
   close(): Promise<void>;
 }
 
-/**
- * The scheduler with the api role only (no worker: jobs stay Waiting) on a real port. Its runtime
- * fails any call, which proves that the API never reaches a runtime.
- */
+/** The api role (serveApiRole) for `component` of test/fixtures/api-radixconfig.yaml, with its store and queues at hand. */
 export async function startApi(redisUrl: string, component = 'compute', env: Record<string, string> = {}): Promise<ApiApp> {
-  const config = loadConfig({
-    RADIX_CONFIG,
-    JOB_COMPONENT: component,
-    REDIS_URL: redisUrl,
-    ROLES: 'api',
-    LOG_LEVEL: 'warn',
-    LOG_FORMAT: 'json',
-    ...env,
-  });
-  const logs = new LogCapture();
-  const app = await createScheduler(config, { runtime: unusedRuntime(), logger: createLogger(config, logs) });
-  await app.listen(0, '127.0.0.1');
-  // The client fails fast while it connects (no offline queue); a deployment waits for /readyz.
-  const client = app.get<Redis>(REDIS);
-  if (client.status !== 'ready') await once(client, 'ready');
-  const address = app.getHttpServer().address();
-  if (!address || typeof address === 'string') throw new Error('the app did not listen on a TCP port');
-  const connection = { url: redisUrl, maxRetriesPerRequest: 1 };
-  const launchQueue = new Queue(launchQueueName(config.component.name), { connection });
-  const controlQueue = new Queue(controlQueueName(config.component.name), { connection });
-  // Connection errors while a test keeps Redis down are expected; the assertions say what matters.
-  for (const queue of [launchQueue, controlQueue]) queue.on('error', () => undefined);
+  const { app, url, config, logs } = await serveApiRole({ RADIX_CONFIG, JOB_COMPONENT: component, REDIS_URL: redisUrl, ...env });
+  const queues = new ComponentQueues(config.component.name, { url: redisUrl, maxRetriesPerRequest: 1 });
   return {
     app,
     config,
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     store: app.get<StatusStore>(STATUS_STORE),
     logs,
-    launchQueue,
-    controlQueue,
+    get launchQueue() {
+      return queues.launchQueue;
+    },
+    get controlQueue() {
+      return queues.controlQueue;
+    },
     close: async () => {
-      await Promise.all([launchQueue.close(), controlQueue.close()]);
+      await queues.close();
       await app.close();
     },
   };
 }
 
-export interface ApiOnOwnRedis {
+export interface ApiTestBed {
   redis: TestRedis;
+  /** A client for assertions, connected on first use. */
+  readonly client: Redis;
+  /** The api role for `compute`. */
   api: ApiApp;
+  /** Another api app on the same Redis; it is closed with the others after the tests. */
+  start(component: string, env?: Record<string, string>): Promise<ApiApp>;
 }
 
 /**
- * For the enclosing describe: a private redis-server and the API (component `compute`) on it,
- * started before its tests and stopped after them (`beforeClose` runs first). The fields are set
- * once the tests run.
+ * The set-up of the API tests, as jest hooks of the calling describe block: before its tests a
+ * private Redis and the api role for `compute`, handed to `use` (which may start more apps or send
+ * work first); after them, Redis up again if a test left it down (so that the apps close cleanly),
+ * then all of it closed.
  */
-export function apiOnOwnRedis(options: { beforeClose?: (started: ApiOnOwnRedis) => Promise<void> } = {}): ApiOnOwnRedis {
-  const started = {} as ApiOnOwnRedis;
-  beforeAll(async () => {
-    started.redis = await TestRedis.start();
-    started.api = await startApi(started.redis.url, 'compute');
+export function withApi(use: (bed: ApiTestBed) => void | Promise<void>): void {
+  withRedis(async ({ redis, closeAfter }) => {
+    let client: Redis | undefined;
+    closeAfter(() => client?.quit());
+    const start = async (component: string, env: Record<string, string> = {}) => {
+      const app = await startApi(redis.url, component, env);
+      closeAfter(() => app.close());
+      return app;
+    };
+    const api = await start('compute');
+    await use({
+      redis,
+      api,
+      start,
+      get client() {
+        return (client ??= redis.client());
+      },
+    });
   });
-  afterAll(async () => {
-    if (started.api) await options.beforeClose?.(started);
-    await started.api?.close();
-    await started.redis?.stop();
-  });
-  return started;
 }
 
 export interface Answer<T = unknown> {
@@ -132,21 +112,7 @@ export async function call<T = unknown>(base: string, method: string, path: stri
 export const postJob = (api: ApiApp, json: unknown) => call<JobStatusView>(api.url, 'POST', '/api/v1/jobs', { json });
 export const postBatch = (api: ApiApp, json: unknown) => call<BatchStatusView>(api.url, 'POST', '/api/v1/batches', { json });
 
-/** Every key of the Redis database with its content, to prove that a request wrote nothing. */
-export async function redisSnapshot(client: Redis): Promise<Record<string, unknown>> {
-  const snapshot: Record<string, unknown> = {};
-  for (const key of (await client.keys('*')).sort()) {
-    const type = await client.type(key);
-    if (type === 'string') snapshot[key] = await client.get(key);
-    else if (type === 'hash') snapshot[key] = await client.hgetall(key);
-    else if (type === 'set') snapshot[key] = (await client.smembers(key)).sort();
-    else if (type === 'zset') snapshot[key] = await client.zrange(key, 0, -1, 'WITHSCORES');
-    else if (type === 'list') snapshot[key] = await client.lrange(key, 0, -1);
-    else if (type === 'stream') snapshot[key] = await client.xrange(key, '-', '+');
-    else snapshot[key] = type;
-  }
-  return snapshot;
-}
+export { redisSnapshot } from '../support/redis-server';
 
 /** The resolved job as stored: what a worker would hand to the runtime. */
 export async function storedSpec(client: Redis, component: string, jobName: string): Promise<Record<string, unknown>> {

@@ -1,23 +1,18 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, BATCH_NAME, call, JOB_NAME, postBatch, postJob, startApi, storedSpec } from './api-app';
+import { type ApiApp, BATCH_NAME, call, JOB_NAME, postBatch, postJob, storedSpec, withApi } from './api-app';
 
 /** Batches through /api/v1/batches, against the real HTTP server and a real Redis. */
 describe('/api/v1/batches', () => {
-  let redis: TestRedis;
   let client: Redis;
   let api: ApiApp;
-
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
-  });
-  afterAll(async () => {
-    await api?.close();
-    await client?.quit();
-    await redis?.stop();
+  let startApp: (component: string, env?: Record<string, string>) => Promise<ApiApp>;
+  withApi((bed) => {
+    ({ client, api } = bed);
+    startApp = bed.start;
   });
 
   const create = async (body: unknown): Promise<BatchStatusView> => {
@@ -159,6 +154,17 @@ describe('/api/v1/batches', () => {
       expect(await call(api.url, 'GET', `/api/v1/batches/${batch.name}/jobs/${suffix}`)).toMatchObject({ status: 200, body: second });
     });
 
+    it('matches the job name without regard to case, as the original; other names keep their case', async () => {
+      const batch = await create({ jobScheduleDescriptions: [{ jobId: 'first' }, { jobId: 'second' }] });
+      const second = batch.jobStatuses![1];
+      const suffix = second.name.slice(batch.name.length + 1);
+      for (const name of [second.name.toUpperCase(), suffix.toUpperCase(), `${batch.name}-${suffix.toUpperCase()}`]) {
+        expect(await call(api.url, 'GET', `/api/v1/batches/${batch.name}/jobs/${name}`)).toMatchObject({ status: 200, body: second });
+      }
+      expect((await call(api.url, 'GET', `/api/v1/batches/${batch.name.toUpperCase()}/jobs/${second.name}`)).status).toBe(404);
+      expect((await call(api.url, 'GET', `/api/v1/jobs/${second.name.toUpperCase()}`)).status).toBe(404);
+    });
+
     it('answers 404 for a job that is not in that batch', async () => {
       const one = await create({ jobScheduleDescriptions: [{}] });
       const other = await create({ jobScheduleDescriptions: [{}] });
@@ -189,6 +195,15 @@ describe('/api/v1/batches', () => {
       const [a] = jobNames(batch);
       const answer = await call(api.url, 'POST', `/api/v1/batches/${batch.name}/jobs/${a.slice(-8)}/stop`);
       expect(answer).toMatchObject({ status: 200, body: { message: `job ${a} in the batch ${batch.name} successfully stopped` } });
+    });
+
+    it('matches the job name without regard to case and names the job as it is in its answer', async () => {
+      const batch = await create({ jobScheduleDescriptions: [{}, {}] });
+      const [a, b] = jobNames(batch);
+      const answer = await call(api.url, 'POST', `/api/v1/batches/${batch.name}/jobs/${a.toUpperCase()}/stop`);
+      expect(answer).toMatchObject({ status: 200, body: { message: `job ${a} in the batch ${batch.name} successfully stopped` } });
+      expect(await call(api.url, 'POST', `/api/v1/batches/${batch.name}/jobs/${b.slice(-8).toUpperCase()}/stop`)).toMatchObject({ status: 200 });
+      expect((await getBatch(batch.name)).body.jobStatuses?.map((j) => j.status)).toEqual(['Stopped', 'Stopped']);
     });
 
     it('refuses a job that has completed, and answers 404 for a job of another batch', async () => {
@@ -266,6 +281,45 @@ describe('/api/v1/batches', () => {
         status: 404,
         body: { status: 'Failure', message: `batch ${batch.name} is not found`, reason: 'NotFound', code: 404 },
       });
+    });
+  });
+
+  describe("with the job component's batchStatusRules", () => {
+    let dir: string;
+    let ruled: ApiApp;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'rjs-rules-'));
+      const radixconfig = join(dir, 'radixconfig.yaml');
+      writeFileSync(
+        radixconfig,
+        `spec:
+  jobs:
+    - name: ruled
+      schedulerPort: 8000
+      batchStatusRules:
+        - { condition: All, operator: In, jobStatuses: [Waiting], batchStatus: Active }
+        - { condition: Any, operator: In, jobStatuses: [Stopped], batchStatus: Stopped }
+`,
+      );
+      ruled = await startApp('ruled', { RADIX_CONFIG: radixconfig });
+    });
+    // The app is closed with the others (withApi).
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('shows the status of the first matching rule in the create answer, GET and the list', async () => {
+      const created = await postBatch(ruled, { jobScheduleDescriptions: [{}, {}] });
+      expect(created.body.status).toBe('Active');
+      const [a] = jobNames(created.body);
+      const status = async () => {
+        const one = await call<BatchStatusView>(ruled.url, 'GET', `/api/v1/batches/${created.body.name}`);
+        const listed = await call<BatchStatusView[]>(ruled.url, 'GET', '/api/v1/batches');
+        return [one.body.status, listed.body.find((b) => b.name === created.body.name)?.status];
+      };
+      expect(await status()).toEqual(['Active', 'Active']);
+      expect((await call(ruled.url, 'POST', `/api/v1/batches/${created.body.name}/jobs/${a}/stop`)).status).toBe(200);
+      // Built in, one Stopped job and one Waiting make a Running batch.
+      expect(await status()).toEqual(['Stopped', 'Stopped']);
     });
   });
 });

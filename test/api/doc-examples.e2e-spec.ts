@@ -2,8 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, BATCH_NAME, call, JOB_NAME, startApi, storedSpec } from './api-app';
+import { type ApiApp, BATCH_NAME, call, JOB_NAME, storedSpec, withApi } from './api-app';
 
 const EXAMPLES = join(__dirname, '../fixtures/doc-examples');
 const example = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8');
@@ -14,19 +13,10 @@ const example = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8');
  * `"runtime": {}` and `"gpuCount": "6"`: all must be accepted as they stand.
  */
 describe('the request examples of the API documentation', () => {
-  let redis: TestRedis;
   let client: Redis;
   let api: ApiApp;
-
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
-  });
-  afterAll(async () => {
-    await api?.close();
-    await client?.quit();
-    await redis?.stop();
+  withApi((bed) => {
+    ({ client, api } = bed);
   });
 
   const send = async <T>(file: string): Promise<T> => {

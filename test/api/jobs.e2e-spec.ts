@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { JobStatusView } from '@rjs/core';
 import { TestRedis } from '../support/redis-server';
-import { type ApiApp, call, JOB_NAME, postBatch, postJob, startApi, storedSpec } from './api-app';
+import { type ApiApp, call, JOB_NAME, postBatch, postJob, startApi, storedSpec, withApi } from './api-app';
 
 /** Single jobs through /api/v1/jobs, against the real HTTP server and a real Redis. */
 describe('/api/v1/jobs', () => {
@@ -10,17 +10,9 @@ describe('/api/v1/jobs', () => {
   let api: ApiApp;
   let bare: ApiApp;
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
-    bare = await startApi(redis.url, 'bare');
-  });
-  afterAll(async () => {
-    await api?.close();
-    await bare?.close();
-    await client?.quit();
-    await redis?.stop();
+  withApi(async (bed) => {
+    ({ redis, client, api } = bed);
+    bare = await bed.start('bare');
   });
 
   const create = async (body: unknown = {}): Promise<JobStatusView> => {
@@ -49,6 +41,15 @@ describe('/api/v1/jobs', () => {
       expect(await api.store.getJob(job.name)).toMatchObject({ name: job.name, status: 'Waiting', batchType: 'job', jobId: 'my-job' });
       expect(await api.store.getPayload(job.name)).toBe('{"x": 10}');
       expect(await api.launchQueue.getJob(job.name)).toMatchObject({ data: { jobName: job.name } });
+    });
+
+    it('leaves the launch queued: a process with the api role alone runs no BullMQ worker', async () => {
+      const job = await create();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      expect(await api.launchQueue.getJobState(job.name)).toBe('waiting');
+      expect(await api.launchQueue.getWorkersCount()).toBe(0);
+      expect(await api.controlQueue.getWorkersCount()).toBe(0);
     });
 
     it.each([

@@ -1,9 +1,8 @@
 import { request as httpRequest } from 'node:http';
-import type Redis from 'ioredis';
-import { type BatchRecord, type BatchStatusView, type JobRecord, type JobStatusView, type NewBatch, toBatchView, toJobView } from '@rjs/core';
-import { REDIS } from '@rjs/platform';
+import { type BatchRecord, type BatchStatusView, type JobRecord, JobQueries, type NewBatch, toJobView } from '@rjs/core';
+import { eventually } from '../support/eventually';
 import { newBatch } from '../store/store-fixtures';
-import { type ApiApp, apiOnOwnRedis, redisSnapshot } from './api-app';
+import { type ApiApp, type ApiTestBed, redisSnapshot, withApi } from './api-app';
 
 /**
  * The list answers (GET /jobs, /batches, /batches/{name}): written as they are read, byte for byte
@@ -73,7 +72,10 @@ const failed = (record: JobRecord): Partial<JobRecord> => ({
 });
 
 describe('list answers', () => {
-  const started = apiOnOwnRedis();
+  let started: ApiTestBed;
+  withApi((bed) => {
+    started = bed;
+  });
 
   const create = async (...batches: NewBatch[]) => {
     for (let i = 0; i < batches.length; i += 500) await Promise.all(batches.slice(i, i + 500).map((b) => started.api.store.create(b)));
@@ -82,9 +84,11 @@ describe('list answers', () => {
   /** The answers as they were built before streaming: whole lists, serialized at once. */
   const whole = {
     jobs: async () => JSON.stringify((await started.api.store.listSingleJobs()).map(toJobView)),
-    batch: async (batch: BatchRecord) => JSON.stringify(toBatchView(batch, await jobsOf(batch), true)),
-    batches: async () => JSON.stringify(await Promise.all((await started.api.store.listBatches()).map(async (b) => toBatchView(b, await jobsOf(b), true)))),
+    batch: async (batch: BatchRecord) => JSON.stringify(queries().viewOfBatch(batch, await jobsOf(batch))),
+    batches: async () => JSON.stringify(await Promise.all((await started.api.store.listBatches()).map(async (b) => queries().viewOfBatch(b, await jobsOf(b))))),
   };
+  // As the API shows a batch built whole (with the component's batchStatusRules).
+  const queries = () => started.api.app.get(JobQueries);
   const jobsOf = async (batch: BatchRecord) => (await started.api.store.getJobs(batch.jobNames)).filter((j): j is JobRecord => j !== undefined);
   const stored = async (name: string) => (await started.api.store.getBatch(name))!;
 
@@ -137,8 +141,10 @@ describe('list answers', () => {
         expect([answer.status, answer.text, answer.headers.get('link')]).toEqual([200, '[]', null]);
       }
       await create(batchOf('empty-after-filter', 1));
+      const batch = await stored('empty-after-filter');
+      // The batch keeps its own fields (from its one Waiting job); none of its jobs is listed.
       expect((await get(started.api, '/api/v1/batches/empty-after-filter?status=Failed')).text).toBe(
-        JSON.stringify({ ...toBatchView(await stored('empty-after-filter'), await jobsOf(await stored('empty-after-filter')), false), jobStatuses: [] }),
+        JSON.stringify({ ...queries().viewOfBatch(batch, await jobsOf(batch)), jobStatuses: [] }),
       );
     });
   });
@@ -305,7 +311,7 @@ describe('list answers', () => {
 
   describe('bad parameters', () => {
     const statuses = 'Waiting, Active, Running, Succeeded, Failed, Stopping, Stopped';
-    const batchStatuses = 'Waiting, Running, Succeeded, Failed, Stopping, Stopped';
+    const batchStatuses = 'Waiting, Active, Running, Succeeded, Failed, Stopping, Stopped, Completed';
     let batchCursor: string;
     let jobsCursor: string;
 
@@ -330,18 +336,18 @@ describe('list answers', () => {
       ['/api/v1/jobs?status=Done', `status must be one or more of ${statuses}, separated by commas; got "Done"`],
       ['/api/v1/jobs?status=running', `status must be one or more of ${statuses}, separated by commas; got "running"`],
       ['/api/v1/jobs?status=Running,,Failed', `status must be one or more of ${statuses}, separated by commas; got ""`],
-      ['/api/v1/batches?status=Active', `status must be one or more of ${batchStatuses}, separated by commas; got "Active"`],
+      ['/api/v1/batches?status=Done', `status must be one or more of ${batchStatuses}, separated by commas; got "Done"`],
       ['/api/v1/jobs?batchId=x', 'batchId is not a filter of the single jobs: use status or jobId'],
       ['/api/v1/batches?jobId=x', 'jobId is not a filter of the batches: use status or batchId'],
       ['/api/v1/batches/b1?batchId=x', 'batchId is not a filter of the jobs of the batch (jobStatuses): use status or jobId'],
       ['/api/v1/jobs?jobId=a&jobId=b', 'jobId must be given once'],
       ['/api/v1/jobs?limit=0&status=Done&batchId=x', `limit must be a whole number from 1 to 1000, got "0"; status must be one or more of ${statuses}, separated by commas; got "Done"; batchId is not a filter of the single jobs: use status or jobId`],
     ])('GET %s answers 422 naming the parameter, and changes nothing', async (path, message) => {
-      const before = await redisSnapshot(started.api.app.get<Redis>(REDIS));
+      const before = await redisSnapshot(started.client);
       const answer = await get(started.api, path.replace('JOBS', jobsCursor).replace('BATCH', batchCursor));
       expect({ status: answer.status, body: JSON.parse(answer.text) as unknown }).toEqual({ status: 422, body: { status: 'Failure', message, reason: 'Invalid', code: 422 } });
       expect(answer.headers.get('link')).toBeNull();
-      expect(await redisSnapshot(started.api.app.get<Redis>(REDIS))).toEqual(before);
+      expect(await redisSnapshot(started.client)).toEqual(before);
     });
 
     it('answers 404 for an unknown batch before it looks at the parameters of its jobs', async () => {
@@ -353,29 +359,19 @@ describe('list answers', () => {
 
 /** GET /batches once the API's Redis connection is back (it reconnects within 2 s). */
 async function servedAgain(api: ApiApp): Promise<{ status: number; text: string }> {
-  let answer = await get(api, '/api/v1/batches');
-  for (let tries = 0; answer.status === 503 && tries < 50; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    answer = await get(api, '/api/v1/batches');
-  }
-  return { status: answer.status, text: answer.text };
+  return eventually(async () => {
+    const answer = await get(api, '/api/v1/batches');
+    return answer.status !== 503 && { status: answer.status, text: answer.text };
+  }, 'the API to serve again');
 }
 
 describe('a list answer when Redis fails after it has started', () => {
-  const started = apiOnOwnRedis({
-    // A connection closed while it reconnects leaves an ioredis timer behind: let it reconnect first.
-    beforeClose: async ({ redis, api }) => {
-      await redis.restart().catch(() => undefined);
-      await servedAgain(api);
-    },
-  });
-
-  beforeAll(async () => {
-    // The test's own queue clients are not used here; closed, they need not reconnect after the outage.
-    await Promise.all([started.api.launchQueue.close(), started.api.controlQueue.close()]);
+  let started: ApiTestBed;
+  withApi(async (bed) => {
+    started = bed;
     // About 25 MB of answer: more than the socket buffers between server and client can hold, so
     // the server is still reading Redis while the client holds back.
-    await started.api.store.create(withJobs(batchOf('big', 20_000), () => ({ message: 'x'.repeat(1000) })));
+    await bed.api.store.create(withJobs(batchOf('big', 20_000), () => ({ message: 'x'.repeat(1000) })));
   });
 
   it('closes the connection before the end of the body: the client never gets a complete 200 answer', async () => {

@@ -1,5 +1,4 @@
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, call, startApi } from './api-app';
+import { type ApiApp, call, withApi } from './api-app';
 
 interface Schema {
   type?: string;
@@ -16,12 +15,13 @@ interface Parameter {
   name: string;
   in: string;
   required?: boolean;
-  schema?: Schema & { minimum?: number; maximum?: number };
+  schema?: Schema & { minimum?: number; maximum?: number; default?: unknown };
   style?: string;
   explode?: boolean;
 }
 interface Operation {
   operationId: string;
+  tags?: string[];
   parameters?: Parameter[];
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { content?: Record<string, { schema: Schema }>; headers?: Record<string, { schema?: Schema }> }>;
@@ -59,26 +59,27 @@ const ROUTES: [method: string, path: string, operationId: string][] = [
   ['post', '/api/v1/batches/{batchName}/stop', 'stopBatch'],
   ['get', '/api/v1/batches/{batchName}/jobs/{jobName}', 'getBatchJob'],
   ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', 'stopBatchJob'],
+  ['post', '/api/v1/jobs/{jobName}/restart', 'restartJob'],
+  ['post', '/api/v1/jobs/{jobName}/copy', 'copyJob'],
+  ['post', '/api/v1/batches/{batchName}/restart', 'restartBatch'],
+  ['post', '/api/v1/batches/{batchName}/copy', 'copyBatch'],
+  ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/restart', 'restartBatchJob'],
+  ['get', '/api/v1/jobs/{jobName}/logs', 'getJobLogs'],
+  ['get', '/api/v1/batches/{batchName}/jobs/{jobName}/logs', 'getBatchJobLogs'],
 ];
 
 const ref = (model: string) => `#/components/schemas/${model}`;
 const jsonSchema = (content: Record<string, { schema: Schema }> | undefined) => content?.['application/json']?.schema;
 
 describe('the OpenAPI document and UI', () => {
-  let redis: TestRedis;
   let api: ApiApp;
   let doc: OpenApiDocument;
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    api = await startApi(redis.url, 'compute');
+  withApi(async (bed) => {
+    api = bed.api;
     const answer = await call<OpenApiDocument>(api.url, 'GET', '/swagger/json');
     expect(answer.status).toBe(200);
     doc = answer.body;
-  });
-  afterAll(async () => {
-    await api?.close();
-    await redis?.stop();
   });
 
   it('is an OpenAPI 3 document of every API route, and of no other /api route', () => {
@@ -101,6 +102,8 @@ describe('the OpenAPI document and UI', () => {
   it.each([
     ['post', '/api/v1/jobs', 'JobScheduleDescription', { $ref: ref('JobStatus') }],
     ['post', '/api/v1/batches', 'BatchScheduleDescription', { $ref: ref('BatchStatus') }],
+    ['post', '/api/v1/jobs/{jobName}/copy', 'CopyRequest', { $ref: ref('JobStatus') }],
+    ['post', '/api/v1/batches/{batchName}/copy', 'CopyRequest', { $ref: ref('BatchStatus') }],
   ])('%s %s takes a %s', (method, path, model, answer) => {
     const operation = doc.paths[path][method];
     expect(jsonSchema(operation.requestBody?.content)).toEqual({ $ref: ref(model) });
@@ -115,6 +118,9 @@ describe('the OpenAPI document and UI', () => {
     ['get', '/api/v1/batches/{batchName}/jobs/{jobName}', { $ref: ref('JobStatus') }],
     ['delete', '/api/v1/jobs/{jobName}', { $ref: ref('Status') }],
     ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/stop', { $ref: ref('Status') }],
+    ['post', '/api/v1/jobs/{jobName}/restart', { $ref: ref('Status') }],
+    ['post', '/api/v1/batches/{batchName}/restart', { $ref: ref('Status') }],
+    ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/restart', { $ref: ref('Status') }],
   ])('%s %s answers %j', (method, path, answer) => {
     expect(jsonSchema(doc.paths[path][method].responses['200'].content)).toEqual(answer);
   });
@@ -122,7 +128,8 @@ describe('the OpenAPI document and UI', () => {
   const JOB_STATUSES = ['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped'];
   it.each([
     ['/api/v1/jobs', 'jobId', JOB_STATUSES],
-    ['/api/v1/batches', 'batchId', JOB_STATUSES.filter((s) => s !== 'Active')],
+    // A batch has any status a job has, and Completed, which batchStatusRules may give.
+    ['/api/v1/batches', 'batchId', [...JOB_STATUSES, 'Completed']],
     ['/api/v1/batches/{batchName}', 'jobId', JOB_STATUSES],
   ])('GET %s takes the optional paging and filter parameters and answers the Link of the next page', (path, filter, statuses) => {
     const operation = doc.paths[path].get;
@@ -136,6 +143,21 @@ describe('the OpenAPI document and UI', () => {
     expect(query.status).toMatchObject({ style: 'form', explode: false, schema: { type: 'array', items: { type: 'string', enum: statuses } } });
     expect(operation.responses['200'].headers?.Link?.schema).toMatchObject({ type: 'string' });
     expect(jsonSchema(operation.responses['422'].content)?.$ref).toBe(ref('Status'));
+  });
+
+  it.each([
+    ['/api/v1/jobs/{jobName}/logs', ['jobName']],
+    ['/api/v1/batches/{batchName}/jobs/{jobName}/logs', ['batchName', 'jobName']],
+  ])('documents GET %s as text/plain, with the attempt, tailLines and follow query parameters', (path, pathParameters) => {
+    const operation = doc.paths[path].get;
+    expect(operation.tags).toEqual(['logs']);
+    expect(operation.responses['200'].content).toEqual({ 'text/plain': { schema: { type: 'string' } } });
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '404', '422', '500', '503']);
+    const parameters = Object.fromEntries((operation.parameters ?? []).map((p) => [`${p.in} ${p.name}`, p]));
+    for (const name of pathParameters) expect(parameters[`path ${name}`]).toMatchObject({ required: true });
+    expect(parameters['query attempt']).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1 } });
+    expect(parameters['query tailLines']).toMatchObject({ required: false, schema: { type: 'integer', minimum: 0 } });
+    expect(parameters['query follow']).toMatchObject({ required: false, schema: { type: 'boolean', default: false } });
   });
 
   it.each(Object.entries(MODELS))('describes %s with the original field names', (model, fields) => {
@@ -157,9 +179,14 @@ describe('the OpenAPI document and UI', () => {
     expect(s.Resources.properties?.limits).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
     expect(s.FailurePolicy.properties?.rules).toMatchObject({ type: 'array', maxItems: 20 });
     expect(s.FailurePolicyRule.properties?.action).toMatchObject({ enum: ['FailJob', 'Ignore', 'Count'] });
-    expect(s.JobStatus.properties?.status.enum).toEqual(['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
-    expect(s.BatchStatus.properties?.status.enum).toEqual(['Waiting', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped']);
+    // The original's enum for both (radix-job-scheduler.swagger.json), Completed included.
+    const statuses = ['Waiting', 'Active', 'Running', 'Succeeded', 'Failed', 'Stopping', 'Stopped', 'Completed'];
+    expect(s.JobStatus.properties?.status.enum).toEqual(statuses);
+    expect(s.BatchStatus.properties?.status.enum).toEqual(statuses);
     expect(s.JobStatus.properties?.created).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(s.JobStatus.properties?.restart).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(s.CopyRequest.properties?.imageTagName).toMatchObject({ type: 'string', maxLength: 128 });
+    expect(doc.paths['/api/v1/jobs/{jobName}/restart'].post.responses).toHaveProperty('409');
     expect(s.BatchStatus.properties?.jobStatuses).toMatchObject({ type: 'array', items: { $ref: ref('JobStatus') } });
     expect(s.JobStatus.properties?.podStatuses).toMatchObject({ type: 'array', items: { $ref: ref('PodStatus') } });
     expect(s.PodStatus.properties?.exitCode).toMatchObject({ type: 'integer', format: 'int32' });

@@ -1,6 +1,7 @@
 import { STORE_UNAVAILABLE_MESSAGE } from '../../apps/api/src/api-exception.filter';
-import { TestRedis } from '../support/redis-server';
-import { type ApiApp, call, postJob, startApi } from './api-app';
+import { eventually } from '../support/eventually';
+import type { TestRedis } from '../support/redis-server';
+import { type ApiApp, call, postJob, withApi } from './api-app';
 
 /** While Redis is down every route answers 503 at once (no hang); once it is back the API serves again. */
 describe('the API while Redis is down', () => {
@@ -8,16 +9,10 @@ describe('the API while Redis is down', () => {
   let api: ApiApp;
   let jobName: string;
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    api = await startApi(redis.url, 'compute');
+  withApi(async (bed) => {
+    ({ redis, api } = bed);
     jobName = (await postJob(api, {})).body.name;
     await redis.kill();
-  });
-  afterAll(async () => {
-    await redis?.restart().catch(() => undefined);
-    await api?.close();
-    await redis?.stop();
   });
 
   const unavailable = { status: 'Failure', message: STORE_UNAVAILABLE_MESSAGE, reason: 'ServiceUnavailable', code: 503 };
@@ -50,12 +45,8 @@ describe('the API while Redis is down', () => {
 
   it('serves again once Redis is back', async () => {
     await redis.restart();
-    const deadline = Date.now() + 15_000;
     let answer = await postJob(api, {});
-    while (answer.status === 503 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      answer = await postJob(api, {});
-    }
+    await eventually(async () => (answer = await postJob(api, {})).status !== 503, 'the API to answer other than 503', 15_000);
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe('Waiting');
   });

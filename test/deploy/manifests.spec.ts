@@ -9,8 +9,16 @@ import { controlQueueName, launchQueueName } from '../../libs/queue/src/queue-na
 /** The rendered manifests: plain objects, as kubectl would send them. */
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [key: string]: any };
 
+// scripts/ are plain Node: npm test installs kubectl through the same module when it is missing.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { kubectlProblem, KUBECTL_HELP } = require('../../scripts/test-tools.js') as { kubectlProblem(): string | undefined; KUBECTL_HELP: string };
+
 const repo = resolve(__dirname, '../..');
 const component = 'compute';
+
+// Every render below needs kubectl: without one (or with one too old) the suite fails here, saying how to get it.
+const kubectlMissing = kubectlProblem();
+if (kubectlMissing) throw new Error(`${kubectlMissing}; ${KUBECTL_HELP}`);
 
 function kustomize(dir: string): K8sObject[] {
   const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -131,6 +139,14 @@ describe('Kubernetes manifests (kubectl kustomize)', () => {
       );
       expect(granted.filter((g: string) => g.includes('*'))).toEqual([]);
       expect(role.rules.some((r: any) => r.resourceNames || r.nonResourceURLs)).toBe(false);
+    });
+
+    it('lets the api Deployment read pod logs (the logs routes ask the API server for them)', () => {
+      const account = named(objects, 'Deployment', 'api').spec.template.spec.serviceAccountName;
+      const bindings = ofKind(objects, 'RoleBinding').filter((b) => b.subjects.some((s: any) => s.kind === 'ServiceAccount' && s.name === account));
+      const rules = bindings.flatMap((b) => named(objects, 'Role', b.roleRef.name).rules);
+      const reads = (resource: string) => rules.some((r: any) => r.apiGroups.includes('') && r.resources.includes(resource) && r.verbs.includes('get'));
+      expect(reads('pods/log')).toBe(true);
     });
 
     it('binds that Role to the ServiceAccount every scheduler Deployment runs as', () => {

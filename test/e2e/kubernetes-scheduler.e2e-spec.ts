@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
 import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 
 const ROOT = resolve(__dirname, '../..');
@@ -73,12 +73,21 @@ describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
     const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
     expect(env).toMatchObject({ RADIX_JOB_NAME: body.name, JOB_PAYLOAD_FILE: '/compute/args/payload', EXTRA: 'yes', GREETING: 'hello from the component' });
     expect(JSON.stringify(pod.tolerations)).toContain('memory-optimized-2-v1');
-    expect(JSON.stringify(pod.affinity)).toContain('radix-nodetype');
+    // The request's runtime names no architecture: the component's (arm64) joins the node type's term.
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
+      {
+        matchExpressions: [
+          { key: 'radix-nodetype', operator: 'In', values: ['memory-optimized-2-v1'] },
+          { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+          { key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] },
+        ],
+      },
+    ]);
     const secret = kube.list('secrets', NAMESPACE).find((s: any) => s.metadata.ownerReferences?.[0]?.name === body.name) as any;
     expect(Buffer.from(secret.data.payload, 'base64').toString()).toBe('{"x": 10, "y": 20}');
-    // The payload left Redis once the runtime held it.
+    // The payload stays in Redis with the record (restart and copy need it), as well as in the Secret.
     const client = redis.client();
-    expect(await client.exists(`rjs:compute:payload:${body.name}`)).toBe(0);
+    expect(await client.get(`rjs:compute:payload:${body.name}`)).toBe('{"x": 10, "y": 20}');
     await client.quit();
   });
 
@@ -125,6 +134,36 @@ describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
       `Job ${body.name} and its Secret to be deleted`,
     );
     expect((await http(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`)).status).toBe(404);
+  });
+
+  it('restarts a running job: the earlier Job goes with its pods, a new Job of the same name runs it again, and the earlier run\'s end changes nothing', async () => {
+    const { body } = await http<JobStatusView>(scheduler.url, 'POST', '/api/v1/jobs', { payload: '{"sleepSeconds": 60}' });
+    await jobReaches(scheduler.url, body.name, 'Running');
+    const earlier = kube.get('jobs', NAMESPACE, body.name) as any;
+    const [earlierPod] = kube.podsOf(NAMESPACE, body.name).map((p: any) => p.metadata.name);
+
+    expect((await http(scheduler.url, 'POST', `/api/v1/jobs/${body.name}/restart`)).status).toBe(200);
+
+    const running = await eventually(async () => {
+      const { body: job } = await http<JobStatusView>(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`);
+      return job.status === 'Running' && job.podStatuses.length === 2 && job;
+    }, 'the new run to be recorded Running');
+    const current = kube.get('jobs', NAMESPACE, body.name) as any;
+    expect(current.metadata.uid).not.toBe(earlier.metadata.uid);
+    expect(current.metadata.labels['radix-job-scheduler/generation']).toBe('1');
+    expect(kube.podsOf(NAMESPACE, body.name).map((p: any) => p.metadata.name)).not.toContain(earlierPod);
+    expect(running.podStatuses.map((p) => [p.name === earlierPod, p.podIndex, p.replicaStatus.status])).toEqual([
+      [true, 0, 'Stopped'],
+      [false, 1, 'Running'],
+    ]);
+    expect(running.restart).toBeDefined();
+    // The watch reported the earlier Job deleted before it finished (stopped) after the restart; the record stays with the new run.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await http<JobStatusView>(scheduler.url, 'GET', `/api/v1/jobs/${body.name}`)).body.status).toBe('Running');
+    const secret = kube.list('secrets', NAMESPACE).find((s: any) => s.metadata.name === `${body.name}-payload`) as any;
+    expect(secret.metadata.ownerReferences[0].uid).toBe(current.metadata.uid);
+    expect(Buffer.from(secret.data.payload, 'base64').toString()).toBe('{"sleepSeconds": 60}');
+    expect((await http(scheduler.url, 'DELETE', `/api/v1/jobs/${body.name}`)).status).toBe(200);
   });
 
   it('retries Kubernetes API errors and counts them in /metrics by code', async () => {

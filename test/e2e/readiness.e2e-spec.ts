@@ -1,6 +1,6 @@
-import { QueueWorkers } from '../../apps/worker/src/queue-workers';
 import { TestRedis } from '../support/redis-server';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
+import { killQueueWorkers } from '../worker/worker-app';
 import { type SchedulerApp, startScheduler } from './scheduler-app';
 import { join, resolve } from 'node:path';
 
@@ -43,7 +43,7 @@ describe('readiness of the worker role', () => {
   });
 
   it('is not ready once its BullMQ workers stopped', async () => {
-    await scheduler.app.get(QueueWorkers).close(true);
+    await killQueueWorkers(scheduler.app);
     const { code, body } = await readiness();
     expect(code).toBe(503);
     expect(body.details['BullMQ workers running'].status).toBe('down');

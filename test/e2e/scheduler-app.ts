@@ -1,12 +1,8 @@
-import { once } from 'node:events';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
 import { type AppConfig, loadConfig } from '@rjs/config';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
-import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { REDIS } from '@rjs/platform';
-import { eventually } from '../runtime-contract/collecting-sink';
-import { quietLogger } from '../worker/worker-app';
+import { quietLogger, serveScheduler } from '../support/app-fixture';
+import { eventually } from '../support/eventually';
 
 export interface SchedulerApp {
   app: NestFastifyApplication;
@@ -18,14 +14,8 @@ export interface SchedulerApp {
 /** The whole scheduler in one process (api, worker and watcher; local runtime) on a real port. */
 export async function startScheduler(env: Record<string, string>): Promise<SchedulerApp> {
   const config = loadConfig({ ROLES: 'api,worker,watcher', JOB_RUNTIME: 'local', LOG_FORMAT: 'json', ...env });
-  const app = await createScheduler(config, { logger: quietLogger(config) });
-  await app.listen(0, '127.0.0.1');
-  // The API's Redis client fails fast until it has connected once.
-  const redis = app.get<Redis>(REDIS);
-  if (redis.status !== 'ready') await once(redis, 'ready');
-  const address = app.getHttpServer().address();
-  if (!address || typeof address === 'string') throw new Error('the app did not listen on a TCP port');
-  return { app, config, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+  const { app, url } = await serveScheduler(config, { logger: quietLogger(config) });
+  return { app, config, url, close: () => app.close() };
 }
 
 export interface Answer<T> {

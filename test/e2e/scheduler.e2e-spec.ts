@@ -1,29 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
-import { eventually } from '../runtime-contract/collecting-sink';
-import { JOB_PROGRAM } from '../runtime-contract/job-builder';
+import { eventually } from '../support/eventually';
+import { JOB_PROGRAM, jobsThatRan, readJobReport } from '../runtime-contract/job-builder';
+import { processGone } from '../support/processes';
 import { TestRedis } from '../support/redis-server';
-import { writeRadixConfig } from '../worker/worker-app';
+import { writeJobProgramConfig } from '../worker/worker-app';
 import { batchReaches, http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
-
-interface Report {
-  pid: number;
-  argv: string[];
-  env: Record<string, string>;
-  payloadBase64?: string;
-}
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
 
 /**
  * End to end through the HTTP API: one process runs api, worker and watcher with the local runtime
@@ -45,13 +30,10 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
   });
 
   const file = (name: string) => join(scratch, `${name}-${randomBytes(4).toString('hex')}`);
-  const readReport = (path: string) => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Report) : undefined);
-  const jobsThatRan = (events: string) =>
-    existsSync(events) ? [...new Set(readFileSync(events, 'utf8').trim().split('\n').map((line) => JSON.parse(line).job as string))] : [];
 
   function startWith(maxRunning: number, dir: string) {
     return startScheduler({
-      RADIX_CONFIG: writeRadixConfig(dir, '      args: ["--from-component"]\n'),
+      RADIX_CONFIG: writeJobProgramConfig(dir, '      args: ["--from-component"]\n'),
       REDIS_URL: redis.url,
       LOCAL_WORK_DIR: join(dir, 'work'),
       LOCAL_MAX_RUNNING: String(maxRunning),
@@ -137,13 +119,13 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
       expect(job.status).toBe('Failed');
       expect(job.message).toMatch(/longer than specified deadline.*2 seconds/);
       expect(job.podStatuses[0]).toMatchObject({ reason: 'DeadlineExceeded', replicaStatus: { status: 'Failed' } });
-      expect(processGone(readReport(report)!.pid)).toBe(true);
+      expect(processGone(readJobReport(report)!.pid)).toBe(true);
     });
 
     it('stops a running job', async () => {
       const report = file('report');
       const { body } = await post({ variables: { SLEEP_SECONDS: '300', REPORT_FILE: report } });
-      const { pid } = await eventually(() => readReport(report), 'the job to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job to start');
       await jobReaches(url, body.name, 'Running');
 
       const stop = await http(url, 'POST', `/api/v1/jobs/${body.name}/stop`);
@@ -158,7 +140,7 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
     it('deletes a running job: gone from the API, its process ended', async () => {
       const report = file('report');
       const { body } = await post({ variables: { SLEEP_SECONDS: '300', REPORT_FILE: report } });
-      const { pid } = await eventually(() => readReport(report), 'the job to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job to start');
 
       const deleted = await http(url, 'DELETE', `/api/v1/jobs/${body.name}`);
 
@@ -180,7 +162,7 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
       expect(created.status).toBe(200);
       const batchName = created.body.name;
       const jobName = (jobId: string) => created.body.jobStatuses!.find((j) => j.jobId === jobId)!.name;
-      await eventually(() => readReport(report), 'the third job to start');
+      await eventually(() => readJobReport(report), 'the third job to start');
       expect((await http<BatchStatusView>(url, 'GET', `/api/v1/batches/${batchName}`)).body.status).toBe('Running');
 
       expect((await http(url, 'POST', `/api/v1/batches/${batchName}/jobs/${jobName('stopped')}/stop`)).status).toBe(200);
@@ -201,7 +183,7 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
       const { body } = await post({ payload, variables: { REPORT_FILE: report } });
 
       expect((await jobReaches(url, body.name)).status).toBe('Succeeded');
-      const seen = Buffer.from(readReport(report)!.payloadBase64!, 'base64');
+      const seen = Buffer.from(readJobReport(report)!.payloadBase64!, 'base64');
       expect(seen.equals(Buffer.from(payload, 'utf8'))).toBe(true);
     });
 
@@ -211,7 +193,7 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
       const { body } = await post({ payload: data.toString('base64'), variables: { REPORT_FILE: report } });
 
       expect((await jobReaches(url, body.name)).status).toBe('Succeeded');
-      const seen = Buffer.from(readReport(report)!.payloadBase64!, 'base64').toString('utf8');
+      const seen = Buffer.from(readJobReport(report)!.payloadBase64!, 'base64').toString('utf8');
       expect(Buffer.from(seen, 'base64').equals(data)).toBe(true);
     });
 
@@ -219,13 +201,13 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
       const report = file('report');
       const defaults = await post({ variables: { REPORT_FILE: report, GREETING: 'from the request' } });
       await jobReaches(url, defaults.body.name);
-      const seenWithDefaults = readReport(report)!;
+      const seenWithDefaults = readJobReport(report)!;
       expect(seenWithDefaults.argv).toEqual(['--from-component']);
       expect(seenWithDefaults.env).toMatchObject({ FROM_COMPONENT: 'component', GREETING: 'from the request', RADIX_JOB_NAME: defaults.body.name });
 
       const overridden = await post({ command: [process.execPath, JOB_PROGRAM, 'from-command'], args: ['from-args'], variables: { REPORT_FILE: report } });
       await jobReaches(url, overridden.body.name);
-      expect(readReport(report)!.argv).toEqual(['from-command', 'from-args']);
+      expect(readJobReport(report)!.argv).toEqual(['from-command', 'from-args']);
     });
   });
 

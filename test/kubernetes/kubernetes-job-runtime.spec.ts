@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PermanentLaunchError, RuntimeUnavailableError } from '@rjs/core';
 import { componentSelector, LabelKey, payloadSecretName } from '@rjs/runtime';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
-import { type Cluster, COMPONENT, eventually, NAMESPACE, newRuntime, nodeJob, RecordingSink, reported, startCluster } from './kubernetes-test-support';
+import { eventually } from '../support/eventually';
+import { type Cluster, COMPONENT, NAMESPACE, newRuntime, nodeJob, RecordingSink, reported, startCluster } from './kubernetes-test-support';
 
 describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
   let cluster: Cluster;
@@ -167,7 +168,7 @@ describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
       expect(deletion?.status).toBe(200);
       await eventually(
         () => cluster.server.podsOf(NAMESPACE, job.name).length === 0 && !cluster.server.get('secrets', NAMESPACE, payloadSecretName(job.name)),
-        () => 'the pods and the payload Secret to be collected',
+        'the pods and the payload Secret to be collected',
       );
       expect(await cluster.runtime.has(job.name)).toBe(false);
     });
@@ -197,9 +198,93 @@ describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
 
       expect(cluster.server.get('jobs', NAMESPACE, job.name)).toBeUndefined();
       expect(cluster.server.get('secrets', NAMESPACE, payloadSecretName(job.name))).toBeUndefined();
-      await eventually(() => cluster.server.podsOf(NAMESPACE, job.name).length === 0, () => 'the pods to be deleted');
+      await eventually(() => cluster.server.podsOf(NAMESPACE, job.name).length === 0, 'the pods to be deleted');
       expect(await cluster.runtime.has(job.name)).toBe(false);
       await expect(cluster.runtime.remove(job.name)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('restart (a later run of the job)', () => {
+    it('deletes the running earlier Job in the foreground, its pods first, then creates the new run\'s Job under the same name', async () => {
+      cluster = await startCluster();
+      const events: string[] = [];
+      cluster.server.store.subscribe(({ type, kind, object }) => {
+        if (kind !== 'Secret') events.push(`${type} ${kind} run ${object.metadata.labels?.[LabelKey.generation] ?? '?'}${object.metadata.deletionTimestamp ? ' (deleting)' : ''}`);
+      });
+      const job = nodeJob('setInterval(() => {}, 1000)', { hasPayload: true });
+      await cluster.runtime.launch(job, '{"x":1}');
+      await reported(cluster.sink, job.name, 'running');
+      const earlier = cluster.server.get('jobs', NAMESPACE, job.name)!;
+
+      await cluster.runtime.launch({ ...job, generation: 1 }, '{"x":1}');
+
+      const current = cluster.server.get('jobs', NAMESPACE, job.name)!;
+      expect(current.metadata.uid).not.toBe(earlier.metadata.uid);
+      expect(current.metadata.labels?.[LabelKey.generation]).toBe('1');
+      const secret = cluster.server.get('secrets', NAMESPACE, payloadSecretName(job.name))!;
+      expect(secret.metadata.ownerReferences?.[0]?.uid).toBe(current.metadata.uid);
+      expect(secret.metadata.labels?.[LabelKey.generation]).toBe('1');
+      // The earlier Job went only once its pod had, and the new one came after.
+      const order = (event: string) => {
+        expect(events).toContain(event);
+        return events.indexOf(event);
+      };
+      expect(order('DELETED Pod run 0 (deleting)')).toBeGreaterThan(order('MODIFIED Job run 0 (deleting)'));
+      expect(order('DELETED Job run 0 (deleting)')).toBeGreaterThan(order('DELETED Pod run 0 (deleting)'));
+      expect(order('ADDED Job run 1')).toBeGreaterThan(order('DELETED Job run 0 (deleting)'));
+
+      // The watch tells of the earlier run's end (as of its run: the records ignore it), then of the new run.
+      const stoppedEarlier = await eventually(
+        () => cluster.sink.of(job.name).find((o) => o.kind === 'stopped' && o.generation === 0),
+        () => `the earlier run to be reported stopped; reported ${JSON.stringify(cluster.sink.of(job.name).map((o) => [o.kind, o.generation]))}`,
+      );
+      const running = await eventually(
+        () => cluster.sink.of(job.name).find((o) => o.kind === 'running' && o.generation === 1),
+        () => 'the new run to be reported running',
+      );
+      expect(cluster.sink.of(job.name).indexOf(running)).toBeGreaterThan(cluster.sink.of(job.name).indexOf(stoppedEarlier));
+      const earlierPods = new Set(stoppedEarlier.podStatuses?.map((p) => p.name));
+      expect(earlierPods.size).toBe(1);
+      expect(running.podStatuses?.some((p) => earlierPods.has(p.name))).toBe(false);
+      expect(await cluster.runtime.has(job.name)).toBe(true);
+    });
+
+    it('takes a launch of an earlier run, once a later run holds the name, for a no-op', async () => {
+      cluster = await startCluster();
+      const job = nodeJob('setInterval(() => {}, 1000)');
+      await cluster.runtime.launch({ ...job, generation: 2 }, undefined);
+      const created = cluster.server.get('jobs', NAMESPACE, job.name)!;
+
+      await cluster.runtime.launch({ ...job, generation: 1 }, undefined);
+
+      expect(cluster.server.get('jobs', NAMESPACE, job.name)?.metadata.uid).toBe(created.metadata.uid);
+      expect(cluster.server.requests.filter((r) => r.verb === 'delete')).toEqual([]);
+    });
+  });
+
+  describe('placement', () => {
+    const affinityOf = (jobName: string) => cluster.server.get('jobs', NAMESPACE, jobName)?.spec.template.spec.affinity;
+    const required = (...matchExpressions: object[]) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } } });
+    const LINUX = { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] };
+    const arch = (architecture: string) => ({ key: 'kubernetes.io/arch', operator: 'In', values: [architecture] });
+
+    it('creates the Job of a job that names no architecture with node affinity to linux/amd64 nodes, and it runs', async () => {
+      cluster = await startCluster();
+      const job = nodeJob('');
+      await cluster.runtime.launch(job, undefined);
+      expect(affinityOf(job.name)).toEqual(required(LINUX, arch('amd64')));
+      await reported(cluster.sink, job.name, 'succeeded');
+    });
+
+    it("takes the component's architecture as the default, and a job's own over it; a node type joins the same term", async () => {
+      cluster = await startCluster({ defaultArchitecture: 'arm64' });
+      const plain = nodeJob('');
+      const own = nodeJob('', { runtime: { architecture: 'amd64' } });
+      const typed = nodeJob('', { runtime: { nodeType: 'memory-optimized-2-v1' } });
+      for (const job of [plain, own, typed]) await cluster.runtime.launch(job, undefined);
+      expect(affinityOf(plain.name)).toEqual(required(LINUX, arch('arm64')));
+      expect(affinityOf(own.name)).toEqual(required(LINUX, arch('amd64')));
+      expect(affinityOf(typed.name)).toEqual(required({ key: 'radix-nodetype', operator: 'In', values: ['memory-optimized-2-v1'] }, LINUX, arch('arm64')));
     });
   });
 

@@ -1,17 +1,12 @@
 import { describeRuntimeContract } from '../runtime-contract/runtime-contract';
-import { FakeKubernetesServer } from '../support/fake-kubernetes';
-import { NAMESPACE, newRuntime } from './kubernetes-test-support';
+import { fakeCluster, NAMESPACE } from './kubernetes-test-support';
 
 /** The shared JobRuntime contract, run by the Kubernetes adapter against the fake API server. */
 describeRuntimeContract('Kubernetes Jobs (fake API server)', async () => {
-  const server = await FakeKubernetesServer.start();
-  const runtime = newRuntime(server);
+  const { server, runtime, cleanup } = await fakeCluster();
   return {
     runtime,
-    async cleanup() {
-      await runtime.close();
-      await server.stop();
-    },
+    cleanup,
     async leftovers(jobName) {
       const job = server.get('jobs', NAMESPACE, jobName);
       const secrets = server.list('secrets', NAMESPACE).filter((s) => s.metadata.name.startsWith(jobName));

@@ -1,5 +1,6 @@
 import type { Observation, ObservationKind, ObservationSink, ResolvedJob } from '@rjs/core';
 import { KubernetesJobRuntime, type KubernetesRuntimeOptions, type KubernetesRuntimeLogger } from '@rjs/runtime';
+import { eventually } from '../support/eventually';
 import { FakeKubernetesServer, type FakeKubernetesOptions } from '../support/fake-kubernetes';
 
 export const NAMESPACE = 'jobs';
@@ -26,17 +27,6 @@ export class RecordingSink {
 
   last(jobName: string): Observation | undefined {
     return this.of(jobName).at(-1);
-  }
-}
-
-/** Polls until `probe` returns something truthy; fails with `describe()` after the deadline. */
-export async function eventually<T>(probe: () => T | undefined | null | false, describe: () => string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -128,4 +118,18 @@ export function newRuntime(server: FakeKubernetesServer, options: Partial<Kubern
     logger: new RecordingLogger(),
     ...options,
   });
+}
+
+/** A fake API server and a runtime on it (not started), for the contract suites. */
+export async function fakeCluster(): Promise<{ server: FakeKubernetesServer; runtime: KubernetesJobRuntime; cleanup(): Promise<void> }> {
+  const server = await FakeKubernetesServer.start();
+  const runtime = newRuntime(server);
+  return {
+    server,
+    runtime,
+    async cleanup() {
+      await runtime.close();
+      await server.stop();
+    },
+  };
 }

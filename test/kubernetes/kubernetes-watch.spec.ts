@@ -1,4 +1,5 @@
-import { type Cluster, eventually, NAMESPACE, newRuntime, nodeJob, RecordingSink, reported, startCluster } from './kubernetes-test-support';
+import { eventually } from '../support/eventually';
+import { type Cluster, NAMESPACE, newRuntime, nodeJob, RecordingSink, reported, startCluster } from './kubernetes-test-support';
 
 /** The watcher side of the runtime: list+watch through the real client against the fake API server. */
 describe('KubernetesJobRuntime watcher (fake API server)', () => {
@@ -32,7 +33,7 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
     cluster = await startCluster({}, {}, false);
     const job = nodeJob('');
     await cluster.runtime.launch(job, undefined);
-    await eventually(() => isComplete(job.name), () => 'the Job to complete');
+    await eventually(() => isComplete(job.name), 'the Job to complete');
 
     await cluster.runtime.start(cluster.sink.sink);
 
@@ -113,14 +114,14 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
     await reported(cluster.sink, job.name, 'running');
 
     await cluster.server.refuseConnections();
-    await eventually(() => !cluster.runtime.isSynced(), () => 'isSynced() to turn false');
+    await eventually(() => !cluster.runtime.isSynced(), 'isSynced() to turn false');
     // The job ends while nobody can watch it.
-    await eventually(() => isComplete(job.name), () => 'the Job to complete');
+    await eventually(() => isComplete(job.name), 'the Job to complete');
     expect(cluster.sink.last(job.name)?.kind).toBe('running');
 
     await cluster.server.acceptConnections();
     await reported(cluster.sink, job.name, 'succeeded');
-    await eventually(() => cluster.runtime.isSynced(), () => 'isSynced() to turn true');
+    await eventually(() => cluster.runtime.isSynced(), 'isSynced() to turn true');
   });
 
   it('re-watches after watch requests fail with 500 and 429', async () => {
@@ -132,7 +133,7 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
     await cluster.runtime.launch(job, undefined);
 
     await reported(cluster.sink, job.name, 'succeeded');
-    await eventually(() => cluster.runtime.isSynced(), () => 'isSynced() to turn true');
+    await eventually(() => cluster.runtime.isSynced(), 'isSynced() to turn true');
   });
 
   it('reports stopped for a Job that a worker elsewhere stopped (the watcher did not ask)', async () => {
@@ -165,7 +166,7 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
     await cluster.server.acceptConnections();
 
     const jobLists = () => cluster.server.requests.filter((r) => r.verb === 'list' && r.resource === 'jobs' && r.status === 200).length;
-    await eventually(() => jobLists() >= 2 && cluster.runtime.isSynced(), () => 'a relist of the Jobs');
+    await eventually(() => jobLists() >= 2 && cluster.runtime.isSynced(), 'a relist of the Jobs');
     expect(await cluster.runtime.has(job.name)).toBe(false);
     expect(cluster.sink.last(job.name)?.kind).toBe('running');
   });
@@ -177,7 +178,7 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
 
     const failed = await reported(cluster.sink, job.name, 'failed');
     expect(failed.podStatuses).toEqual([expect.objectContaining({ exitCode: 3 })]);
-    await eventually(() => !cluster.server.get('jobs', NAMESPACE, job.name), () => 'the TTL to delete the Job');
+    await eventually(() => !cluster.server.get('jobs', NAMESPACE, job.name), 'the TTL to delete the Job');
     expect(await cluster.runtime.has(job.name)).toBe(false);
   });
 
@@ -186,7 +187,7 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
     cluster.sink.failWith = new Error('redis down');
     const job = nodeJob('');
     await cluster.runtime.launch(job, undefined);
-    await eventually(() => isComplete(job.name), () => 'the Job to complete');
+    await eventually(() => isComplete(job.name), 'the Job to complete');
 
     cluster.sink.failWith = undefined;
     await reported(cluster.sink, job.name, 'succeeded');

@@ -4,18 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermanentLaunchError } from '@rjs/core';
 import { JobDirectory, LocalJobRuntime, ORPHAN_MESSAGE, SHUTDOWN_MESSAGE } from '@rjs/runtime';
-import { CollectingSink, eventually } from '../runtime-contract/collecting-sink';
-import { aJob } from '../runtime-contract/job-builder';
+import { CollectingSink } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
+import { aJob, readJobReport } from '../runtime-contract/job-builder';
+import { processGone } from '../support/processes';
 import { makeLocalHarness } from './local-harness';
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
 
 const readJson = <T>(file: string): T | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined);
 const readEvents = (file: string) =>
@@ -110,7 +103,7 @@ describe('LocalJobRuntime', () => {
     const report = join(scratch, 'report.json');
     const job = aJob().sleeping(300).reportingTo(report).withVariables({ IGNORE_SIGTERM: '1' }).build();
     await runtime.launch(job, undefined);
-    const { pid } = await eventually(() => readJson<{ pid: number }>(report), 'the job to start');
+    const { pid } = await eventually(() => readJobReport(report), 'the job to start');
 
     await runtime.stop(job.name);
 
@@ -143,7 +136,7 @@ describe('LocalJobRuntime', () => {
     const job = aJob().sleeping(300).countingAttemptsIn(counter).reportingTo(report).build();
 
     await a.runtime.launch(job, undefined);
-    const { pid } = await eventually(() => readJson<{ pid: number }>(report), 'the job to start');
+    const { pid } = await eventually(() => readJobReport(report), 'the job to start');
     await b.runtime.launch(job, undefined);
     expect(await b.runtime.has(job.name)).toBe(true);
 
@@ -155,6 +148,74 @@ describe('LocalJobRuntime', () => {
     expect(b.sink.of(job.name)).toEqual([]);
     await b.runtime.remove(job.name);
     expect(await a.runtime.has(job.name)).toBe(false);
+  });
+
+  describe('a restart (a new generation of the job)', () => {
+    const pids = (file: string) => readEvents(file).filter((e) => e.event === 'start').length;
+
+    it('ends the running earlier run first, even when it holds the last slot, and runs again under the same name with attempts numbered on', async () => {
+      const { runtime, sink, workDir } = await started({ maxRunning: 1 });
+      const report = join(scratch, 'report.json');
+      const events = join(scratch, 'events');
+      const job = aJob().sleeping(300).reportingTo(report).withVariables({ EVENTS_FILE: events }).withPayload().build();
+      await runtime.launch(job, 'first payload');
+      const first = await eventually(() => readJson<{ pid: number }>(report), 'the first run to start');
+
+      await runtime.launch({ ...job, generation: 1 }, 'first payload');
+
+      expect(processGone(first.pid)).toBe(true);
+      // The earlier run's end is reported as of its own generation (the records ignore it).
+      expect(sink.of(job.name).find((o) => o.kind === 'stopped')).toMatchObject({ generation: 0, podStatuses: [{ name: `${job.name}-1` }] });
+      const second = await eventually(() => {
+        const current = readJson<{ pid: number; payloadBase64: string }>(report);
+        return current && current.pid !== first.pid && current;
+      }, 'the second run to start');
+      expect(Buffer.from(second.payloadBase64, 'base64').toString()).toBe('first payload');
+      const running = await sink.until(job.name, (o) => o.kind === 'running' && o.generation === 1, 'the second run running');
+      expect(running.podStatuses?.map((p) => p.name)).toEqual([`${job.name}-2`]);
+      expect(readdirSync(join(workDir, job.name)).filter((f) => f.startsWith('attempt-')).sort()).toEqual([
+        'attempt-1.stderr.log',
+        'attempt-1.stdout.log',
+        'attempt-2.stderr.log',
+        'attempt-2.stdout.log',
+      ]);
+      expect(pids(events)).toBe(2);
+      expect(await runtime.has(job.name)).toBe(true);
+    });
+
+    it('runs a finished job again, and takes a launch of an earlier run that comes late for a no-op', async () => {
+      const { runtime, sink } = await started();
+      const events = join(scratch, 'events');
+      const job = aJob().withVariables({ EVENTS_FILE: events }).build();
+      await runtime.launch(job, undefined);
+      expect(await sink.final(job.name)).toMatchObject({ kind: 'succeeded', generation: 0 });
+
+      await runtime.launch({ ...job, generation: 1 }, undefined);
+      const again = await sink.until(job.name, (o) => o.kind === 'succeeded' && o.generation === 1, 'the second run to succeed');
+      expect(again.podStatuses?.map((p) => p.name)).toEqual([`${job.name}-2`]);
+
+      await runtime.launch(job, undefined);
+      await runtime.launch({ ...job, generation: 1 }, undefined);
+      expect(pids(events)).toBe(2);
+    });
+
+    it('ends an earlier run that another runtime instance supervises, which reports it, before running the new one', async () => {
+      const a = await started();
+      const b = await started({ workDir: a.workDir });
+      const report = join(scratch, 'report.json');
+      const job = aJob().sleeping(300).reportingTo(report).build();
+      await a.runtime.launch(job, undefined);
+      const first = await eventually(() => readJson<{ pid: number }>(report), 'the first run to start');
+
+      await b.runtime.launch({ ...job, generation: 1 }, undefined);
+
+      expect(processGone(first.pid)).toBe(true);
+      expect(await a.sink.final(job.name)).toMatchObject({ kind: 'stopped', generation: 0 });
+      await b.sink.until(job.name, (o) => o.kind === 'running' && o.generation === 1, 'the second run running');
+      expect(a.sink.of(job.name).every((o) => o.generation === 0)).toBe(true);
+      await b.runtime.stop(job.name);
+      expect(await b.sink.final(job.name)).toMatchObject({ kind: 'stopped', generation: 1, podStatuses: [{ name: `${job.name}-2` }] });
+    });
   });
 
   it('refuses a job without a command, permanently, leaving nothing behind', async () => {
@@ -182,7 +243,7 @@ describe('LocalJobRuntime', () => {
     const { runtime, sink } = await started({ inheritedEnv: { PATH: '/usr/bin:/bin', HOME: '/home/someone', REDIS_URL: 'redis://secret', NODE_OPTIONS: '--inspect' } });
     const job = aJob().withPayload().sleeping(300).reportingTo(report).build();
     await runtime.launch(job, 'the payload');
-    const seen = await eventually(() => readJson<{ env: Record<string, string> }>(report), 'the job to start');
+    const seen = await eventually(() => readJobReport(report), 'the job to start');
 
     const dir = runtime.directoryOf(job.name);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -258,7 +319,7 @@ describe('LocalJobRuntime', () => {
     const report = join(scratch, 'report.json');
     const job = aJob().sleeping(300).reportingTo(report).build();
     await harness.runtime.launch(job, undefined);
-    const { pid } = await eventually(() => readJson<{ pid: number }>(report), 'the job to start');
+    const { pid } = await eventually(() => readJobReport(report), 'the job to start');
 
     await harness.runtime.close();
 

@@ -42,7 +42,7 @@ describe('Bull Board in a real browser', () => {
     ops = await startOpsApp(redis.url, { BULL_BOARD_USER: USER, BULL_BOARD_PASSWORD: PASSWORD });
     const batch = await ops.app.get(JobAcceptor).acceptBatch({ jobScheduleDescriptions: [{}, {}, {}] });
     jobNames = batch.jobs.map((job) => job.name);
-    await ops.app.get<BullMqWorkQueue>(WORK_QUEUE).enqueueStop([jobNames[0]]);
+    await ops.app.get<BullMqWorkQueue>(WORK_QUEUE).enqueueStop([{ name: jobNames[0], generation: 0 }]);
   }, 600_000);
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { Readiness } from '@rjs/platform';
-import { TestRedis } from '../support/redis-server';
-import { eventually, type OpsApp, startOpsApp } from './ops-app';
+import { eventually } from '../support/eventually';
+import type { TestRedis } from '../support/redis-server';
+import { type OpsApp, withOpsApp } from './ops-app';
 
 interface HealthBody {
   status: string;
@@ -16,15 +17,15 @@ async function probe(url: string): Promise<{ status: number; body: HealthBody }>
 describe('health and readiness', () => {
   let redis: TestRedis;
   let ops: OpsApp;
+  withOpsApp({}, (bed) => {
+    ({ redis, ops } = bed);
+  });
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    ops = await startOpsApp(redis.url);
-  });
-  afterAll(async () => {
-    await ops?.close();
-    await redis?.stop();
-  });
+  const readyzAnswers = (status: number) =>
+    eventually(async () => {
+      const answer = await probe(`${ops.url}/readyz`);
+      return answer.status === status && answer;
+    }, `/readyz to answer ${status}`);
 
   it('answers liveness while the process runs', async () => {
     expect(await probe(`${ops.url}/healthz`)).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok' }) });
@@ -38,13 +39,13 @@ describe('health and readiness', () => {
 
   it('reports 503 naming Redis while Redis is down, stays live, and is ready again once Redis is back', async () => {
     await redis.kill();
-    const down = await eventually(() => probe(`${ops.url}/readyz`), (r) => r.status === 503);
+    const down = await readyzAnswers(503);
     expect(down.body.status).toBe('error');
     expect(down.body.error?.redis).toMatchObject({ status: 'down' });
     expect((await probe(`${ops.url}/healthz`)).status).toBe(200);
 
     await redis.restart();
-    const up = await eventually(() => probe(`${ops.url}/readyz`), (r) => r.status === 200);
+    const up = await readyzAnswers(200);
     expect(up.body.info?.redis).toMatchObject({ status: 'up' });
   });
 

@@ -1,6 +1,7 @@
 import { createLogger, PinoNestLogger } from '@rjs/platform';
-import { TestRedis } from '../support/redis-server';
-import { basicAuth, eventually, LAUNCH_QUEUE, LogCapture, type OpsApp, startOpsApp } from './ops-app';
+import { LogCapture } from '../support/app-fixture';
+import { eventually } from '../support/eventually';
+import { basicAuth, LAUNCH_QUEUE, type OpsApp, withOpsApp } from './ops-app';
 
 const SECRET = 'do-not-log-me';
 
@@ -41,19 +42,18 @@ describe('logging', () => {
   });
 
   describe('access log', () => {
-    let redis: TestRedis;
     let ops: OpsApp;
-
-    beforeAll(async () => {
-      redis = await TestRedis.start();
-      ops = await startOpsApp(redis.url, { LOG_LEVEL: 'info', BULL_BOARD_USER: 'operator', BULL_BOARD_PASSWORD: SECRET });
-    });
-    afterAll(async () => {
-      await ops?.close();
-      await redis?.stop();
+    withOpsApp({ LOG_LEVEL: 'info', BULL_BOARD_USER: 'operator', BULL_BOARD_PASSWORD: SECRET }, (bed) => {
+      ops = bed.ops;
     });
 
     const accessLines = () => ops.logs.lines.filter((line) => line.msg === 'request completed');
+    /** The access lines after the first `before`, once there are `count` of them. */
+    const linesAfter = (before: number, count: number) =>
+      eventually(
+        () => accessLines().length >= before + count && accessLines().slice(before),
+        () => `${count} access lines after the first ${before}; got ${JSON.stringify(accessLines().slice(before))}`,
+      );
 
     it('writes one line per request with method, path, route, status and duration, and never a body or a header', async () => {
       const before = accessLines().length;
@@ -67,7 +67,7 @@ describe('logging', () => {
       expect(board.status).toBe(404);
 
       // A line is written once its response is sent, which may be just after the client has it.
-      const lines = await eventually(async () => accessLines().slice(before), (l) => l.length >= 2);
+      const lines = await linesAfter(before, 2);
       expect(lines).toEqual([
         expect.objectContaining({
           level: 30,
@@ -89,7 +89,7 @@ describe('logging', () => {
       for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${ops.url}${path}`)).status).toBe(200);
       // A request that is logged, after the probes: once its line is there, theirs would be too.
       expect((await fetch(`${ops.url}/marker`)).status).toBe(404);
-      const lines = await eventually(async () => accessLines().slice(before), (l) => l.length >= 1);
+      const lines = await linesAfter(before, 1);
       expect(lines.map((line) => (line.req as { url: string }).url)).toEqual(['/marker']);
     });
   });

@@ -2,14 +2,23 @@ import { JobAcceptor, JobStatus, type StatusStore } from '@rjs/core';
 import type { BullMqWorkQueue } from '@rjs/queue';
 import { Metrics } from '@rjs/platform';
 import { STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
-import { TestRedis } from '../support/redis-server';
-import { CONTROL_QUEUE, eventually, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
+import { eventually } from '../support/eventually';
+import type { TestRedis } from '../support/redis-server';
+import { CONTROL_QUEUE, LAUNCH_QUEUE, type OpsApp, startOpsApp, withOpsApp } from './ops-app';
 
 async function scrape(ops: OpsApp): Promise<string> {
   const response = await fetch(`${ops.url}/metrics`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return response.text();
+}
+
+/** Scrapes until `holds` is true of the text; returns that text. */
+function scrapeUntil(ops: OpsApp, holds: (text: string) => boolean, what: string): Promise<string> {
+  return eventually(async () => {
+    const text = await scrape(ops);
+    return holds(text) && text;
+  }, what);
 }
 
 /** The value of one series, e.g. `rjs_jobs{status="Waiting"}`; undefined when the scrape lacks it. */
@@ -24,14 +33,8 @@ const depth = (queue: string, state: string) => `rjs_queue_jobs{queue="${queue}"
 describe('/metrics', () => {
   let redis: TestRedis;
   let ops: OpsApp;
-
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    ops = await startOpsApp(redis.url);
-  });
-  afterAll(async () => {
-    await ops?.close();
-    await redis?.stop();
+  withOpsApp({}, (bed) => {
+    ({ redis, ops } = bed);
   });
 
   it('serves the default process metrics in Prometheus text format', async () => {
@@ -58,7 +61,7 @@ describe('/metrics', () => {
     const [first, second] = batch.jobs.map((j) => j.name);
     await store.update(first, (current) => ({ ...current, status: JobStatus.Running }));
     await store.update(second, (current) => ({ ...current, status: JobStatus.Failed }));
-    await queue.enqueueStop([first]);
+    await queue.enqueueStop([{ name: first, generation: 0 }]);
     text = await scrape(ops);
     expect(sample(text, jobs('Waiting'))).toBe(2);
     expect(sample(text, jobs('Running'))).toBe(1);
@@ -74,16 +77,13 @@ describe('/metrics', () => {
 
   it('times HTTP requests by method, route template and status code', async () => {
     const queue = ops.app.get<BullMqWorkQueue>(WORK_QUEUE);
-    await queue.enqueueLaunch(['timed-job']);
+    await queue.enqueueLaunch([{ name: 'timed-job', generation: 0 }]);
     expect((await fetch(`${ops.url}/admin/queues/api/queues/${LAUNCH_QUEUE}/timed-job`)).status).toBe(200);
     expect((await fetch(`${ops.url}/no/such/path/${Date.now()}`)).status).toBe(404);
 
     const route = '/admin/queues/api/queues/:queueName/:jobId';
     // The sample is taken when the response has been sent, which may be just after the client has it.
-    const text = await eventually(
-      () => scrape(ops),
-      (t) => sample(t, `rjs_http_request_duration_seconds_count{method="GET",route="${route}",status_code="200"}`) === 1,
-    );
+    const text = await scrapeUntil(ops, (t) => sample(t, `rjs_http_request_duration_seconds_count{method="GET",route="${route}",status_code="200"}`) === 1, 'the request to be timed');
     expect(sample(text, `rjs_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="${route}",status_code="200"}`)).toBe(1);
     expect(sample(text, `rjs_http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}`)).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('/no/such/path');
@@ -126,6 +126,6 @@ describe('/metrics', () => {
     expect(sample(text, depth(LAUNCH_QUEUE, 'waiting'))).toBeUndefined();
 
     await redis.restart();
-    await eventually(() => scrape(ops), (t) => sample(t, jobs('Waiting')) === 0);
+    await scrapeUntil(ops, (t) => sample(t, jobs('Waiting')) === 0, 'the job counts to be back');
   });
 });

@@ -1,27 +1,13 @@
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfig } from '@rjs/config';
-import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { createLogger } from '@rjs/platform';
-import { unusedRuntime } from '../support/unused-runtime';
+import { type LogCapture, serveApiRole } from '../support/app-fixture';
+import { eventually } from '../support/eventually';
+import { type TestRedis, withRedis } from '../support/redis-server';
 
 export const RADIX_CONFIG = join(__dirname, '../../radixconfig.yaml');
 export const COMPONENT = 'compute';
 export const LAUNCH_QUEUE = `rjs-${COMPONENT}-launch`;
 export const CONTROL_QUEUE = `rjs-${COMPONENT}-control`;
-
-/** Log lines the app wrote, parsed; tests read them instead of stdout. */
-export class LogCapture extends Writable {
-  readonly raw: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    this.raw.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    done();
-  }
-  get lines(): Record<string, unknown>[] {
-    return this.raw.map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-}
 
 export interface OpsApp {
   app: NestFastifyApplication;
@@ -30,39 +16,23 @@ export interface OpsApp {
   close(): Promise<void>;
 }
 
-/** The scheduler with role api on a real port, against the given Redis; env adds or overrides variables. */
+/** The api role (serveApiRole) with the example radixconfig.yaml, against the given Redis; env adds or overrides variables. */
 export async function startOpsApp(redisUrl: string, env: Record<string, string> = {}): Promise<OpsApp> {
-  const config = loadConfig({
-    RADIX_CONFIG,
-    REDIS_URL: redisUrl,
-    ROLES: 'api',
-    LOG_LEVEL: 'warn',
-    LOG_FORMAT: 'json',
-    ...env,
-  });
-  const logs = new LogCapture();
-  const app = await createScheduler(config, { runtime: unusedRuntime(), logger: createLogger(config, logs) });
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address();
-  if (!address || typeof address === 'string') throw new Error('the app did not listen on a TCP port');
-  const url = `http://127.0.0.1:${address.port}`;
-  // The Redis client fails fast instead of queueing commands: wait until it is connected, as Kubernetes would.
-  await eventually(() => fetch(`${url}/readyz`).then((r) => r.status), (status) => status === 200);
+  const { app, url, logs } = await serveApiRole({ RADIX_CONFIG, REDIS_URL: redisUrl, ...env });
+  // Ready as Kubernetes would see it.
+  await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, '/readyz to answer 200');
   return { app, url, logs, close: () => app.close() };
+}
+
+/** A private Redis and startOpsApp(env) for the tests of the calling describe block (withRedis), handed to `use`. */
+export function withOpsApp(env: Record<string, string>, use: (bed: { redis: TestRedis; ops: OpsApp }) => void): void {
+  withRedis(async ({ redis, closeAfter }) => {
+    const ops = await startOpsApp(redis.url, env);
+    closeAfter(() => ops.close());
+    use({ redis, ops });
+  });
 }
 
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-/** Polls until `predicate` holds; fails with the last value seen. Used for state that changes in the background. */
-export async function eventually<T>(read: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await read();
-    if (predicate(last)) return last;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms; last value: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -1,19 +1,6 @@
-import { join } from 'node:path';
-import type Redis from 'ioredis';
-import { TestRedis } from '../support/redis-server';
-import { ensureBuilt, ServiceProcess } from '../support/service-process';
-import {
-  burst,
-  compareRuns,
-  COMPONENT,
-  countRuns,
-  leakedSecrets,
-  printFigures,
-  ScratchDir,
-  tally,
-  waitUntilFinal,
-  writeRadixConfig,
-} from './reliability-support';
+import { eventually } from '../support/eventually';
+import { reliabilityFixture } from './reliability-fixture';
+import { burst, compareRuns, COMPONENT, countRuns, printFigures, tally, waitUntilFinal, orphanPayloads } from './reliability-support';
 
 const TOTAL = 2_000;
 const KILL_AFTER = 700;
@@ -25,51 +12,13 @@ const CLIENTS = 6;
  * (the client cannot know): if it was, the dispatch outbox makes sure it runs too, never twice.
  */
 describe('an API process killed mid-burst', () => {
-  let redis: TestRedis;
-  let client: Redis;
-  const services: ServiceProcess[] = [];
-  const scratch = new ScratchDir('rjs-api-crash-');
-  const dir = scratch.path;
-  const runsFile = join(dir, 'runs');
-  const secret = `ac-${Date.now().toString(36)}`;
-
-  const start = async (name: string, roles: string) => {
-    const service = await ServiceProcess.start({
-      logFile: join(dir, `${name}.log`),
-      env: {
-        REDIS_URL: redis.url,
-        RADIX_CONFIG: join(dir, 'radixconfig.yaml'),
-        JOB_COMPONENT: COMPONENT,
-        ROLES: roles,
-        JOB_RUNTIME: 'local',
-        LOCAL_WORK_DIR: join(dir, 'work'),
-        LOCAL_MAX_RUNNING: '32',
-        LOG_LEVEL: 'trace',
-      },
-    });
-    services.push(service);
-    await service.ready();
-    return service;
-  };
-
-  beforeAll(async () => {
-    ensureBuilt();
-    redis = await TestRedis.start({ appendOnly: true });
-    client = redis.client();
-    writeRadixConfig(dir, runsFile);
-  }, 240_000);
-
-  afterAll(async () => {
-    client?.disconnect();
-    await Promise.all(services.map((s) => s.stop()));
-    await redis?.stop();
-    scratch.remove();
-  });
+  const fixture = reliabilityFixture({ name: 'api-crash', appendOnly: true });
 
   it('runs every job the dead API accepted exactly once', async () => {
-    const finished = scratch.testStarted();
-    const worker = await start('worker', 'worker');
-    const api = await start('api', 'api');
+    const { client, runsFile, secret } = fixture;
+    const finished = fixture.scratch.testStarted();
+    const worker = await fixture.start('worker', 'worker');
+    const api = await fixture.start('api', 'api');
 
     let killedAt = 0;
     const outcomes = await burst({
@@ -93,7 +42,7 @@ describe('an API process killed mid-burst', () => {
     const records = await waitUntilFinal(client, recorded, 180_000, () => worker.running);
     const runs = countRuns(runsFile);
     const figures = compareRuns(result.acceptedJobs, runs);
-    const leaks = leakedSecrets(services.map((s) => s.log()).join('\n'), [`payload-${secret}`, `variable-${secret}`]);
+    const leaks = fixture.leaks();
     printFigures('api-crash', {
       sent: result.sent,
       accepted: result.accepted,
@@ -120,11 +69,9 @@ describe('an API process killed mid-burst', () => {
     expect([...runs.keys()].sort()).toEqual([...recorded].sort());
     expect(records.filter((r) => r.status !== 'Succeeded').map((r) => `${r.name}: ${r.status} ${r.message ?? ''}`)).toEqual([]);
     // The outbox empties too (recovery confirms what the dead API enqueued but did not confirm).
-    const outboxDeadline = Date.now() + 20_000;
-    while ((await client.scard(`rjs:${COMPONENT}:outbox:dispatch`)) > 0 && Date.now() < outboxDeadline) await new Promise((r) => setTimeout(r, 200));
-    expect(await client.smembers(`rjs:${COMPONENT}:outbox:dispatch`)).toEqual([]);
+    await eventually(async () => (await client.scard(`rjs:${COMPONENT}:outbox:dispatch`)) === 0, 'the dispatch outbox to empty');
     expect(leaks).toEqual([]);
-    expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+    expect(await orphanPayloads(client)).toEqual([]);
     finished();
   });
 });

@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { type ApiApp, redisSnapshot, startApi } from '../api/api-app';
-import { TestRedis } from '../support/redis-server';
+import { type ApiApp, redisSnapshot, withApi } from '../api/api-app';
 import { rawRequest } from './reliability-support';
 
 type Parts = string | (string | { repeat: string; times: number })[];
@@ -38,22 +37,13 @@ const cases = load();
  * entry). The API runs with a runtime that fails the test if it is ever called.
  */
 describe('the bad-input corpus', () => {
-  let redis: TestRedis;
   let client: Redis;
   let api: ApiApp;
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
+  withApi(async (bed) => {
+    ({ client, api } = bed);
     // One accepted job, so that "unchanged" is checked against real records and queue keys.
     expect((await rawRequest(api.url, 'POST', '/api/v1/jobs', JSON.stringify({ payload: 'kept' }))).status).toBe(200);
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await client?.quit();
-    await redis?.stop();
   });
 
   it('holds cases in every file', () => {

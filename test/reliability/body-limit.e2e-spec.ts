@@ -1,7 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type Redis from 'ioredis';
-import { type ApiApp, redisSnapshot, startApi } from '../api/api-app';
-import { TestRedis } from '../support/redis-server';
+import { type ApiApp, redisSnapshot, withApi } from '../api/api-app';
 import { rawRequest } from './reliability-support';
 
 const MiB = 1024 * 1024;
@@ -65,24 +64,15 @@ function sendOversized(url: string, path: string, options: { contentLength?: num
 
 /** MAX_BODY_BYTES is enforced before the body is read: an oversized request gets 413 at once. */
 describe('the request body limit', () => {
-  let redis: TestRedis;
   let client: Redis;
   let api: ApiApp;
   let small: ApiApp;
   const SMALL_LIMIT = 64 * 1024;
   const tooLarge = (limit: number) => ({ status: 'Failure', reason: 'RequestEntityTooLarge', code: 413, message: `the request body is larger than ${limit} bytes (MAX_BODY_BYTES)` });
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    api = await startApi(redis.url, 'compute');
-    small = await startApi(redis.url, 'compute', { MAX_BODY_BYTES: String(SMALL_LIMIT) });
-  });
-
-  afterAll(async () => {
-    await Promise.all([api?.close(), small?.close()]);
-    await client?.quit();
-    await redis?.stop();
+  withApi(async (bed) => {
+    ({ client, api } = bed);
+    small = await bed.start('compute', { MAX_BODY_BYTES: String(SMALL_LIMIT) });
   });
 
   it('defaults to 64 MiB', () => {

@@ -1,22 +1,15 @@
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
-import { loadConfig } from '@rjs/config';
 import type { JobRecord } from '@rjs/core';
-import { KubernetesJobRuntime, LabelKey } from '@rjs/runtime';
-import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { createLogger } from '@rjs/platform';
-import { REDIS } from '@rjs/platform';
-import { LogCapture } from '../api/api-app';
+import { LabelKey } from '@rjs/runtime';
+import type { LogCapture } from '../support/app-fixture';
 import { ChaosProxy } from '../support/chaos-proxy';
+import { eventually } from '../support/eventually';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
-import { TestRedis } from '../support/redis-server';
-import { burst, COMPONENT, countRuns, leakedSecrets, printFigures, ScratchDir, tally, waitUntilFinal, writeRadixConfig } from './reliability-support';
+import { NAMESPACE, reliabilityFixture } from './reliability-fixture';
+import { burst, COMPONENT, countRuns, printFigures, tally, waitUntilFinal } from './reliability-support';
 
-const NAMESPACE = 'jobs';
 const BATCHES = 12;
 const JOBS_PER_BATCH = 10;
 const WAVE1_BATCHES = 8;
@@ -43,23 +36,16 @@ function seeded(seed: number): () => number {
  * and ends with the right status. CHAOS_SEED=<n> repeats a run's faults.
  */
 describe('Kubernetes API faults', () => {
-  const scratch = new ScratchDir('rjs-kube-faults-');
-  const dir = scratch.path;
-  const runsFile = join(dir, 'runs');
+  const fixture = reliabilityFixture({ name: 'kube-faults', logLevel: 'debug' });
+  const { secret } = fixture;
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-  const secret = `kf-${Date.now().toString(36)}`;
-  let redis: TestRedis;
-  let client: Redis;
   let fake: FakeKubernetesServer;
   let proxy: ChaosProxy;
-  let app: NestFastifyApplication;
   let url: string;
-  const logs = new LogCapture();
+  let logs: LogCapture;
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    fake = await FakeKubernetesServer.start({ workDir: dir, terminationGraceMs: 500 });
+    fake = await FakeKubernetesServer.start({ workDir: fixture.dir, terminationGraceMs: 500 });
     proxy = await ChaosProxy.start(fake.url, { faultRate: 0.3, hangMs: 1_500, random: seeded(seed) });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromOptions({
@@ -68,21 +54,7 @@ describe('Kubernetes API faults', () => {
       contexts: [{ name: 'chaos', cluster: 'chaos', user: 'chaos', namespace: NAMESPACE }],
       currentContext: 'chaos',
     });
-    const config = loadConfig({
-      RADIX_CONFIG: writeRadixConfig(dir, runsFile),
-      JOB_COMPONENT: COMPONENT,
-      REDIS_URL: redis.url,
-      ROLES: 'api,worker,watcher',
-      JOB_RUNTIME: 'kubernetes',
-      KUBERNETES_NAMESPACE: NAMESPACE,
-      LOG_LEVEL: 'debug',
-      LOG_FORMAT: 'json',
-    });
-    const logger = createLogger(config, logs);
-    const runtime = new KubernetesJobRuntime({
-      component: COMPONENT,
-      kubeConfig,
-      namespace: NAMESPACE,
+    ({ url, logs } = await fixture.serveOnKubernetes(kubeConfig, {
       qps: 1000,
       burst: 1000,
       // Timeouts shorter than the proxy's hang, so that a hang is seen as one; quick retries.
@@ -90,30 +62,19 @@ describe('Kubernetes API faults', () => {
       retry: { attempts: 4, initialMs: 50, maxMs: 400 },
       watchBackoff: { initialMs: 50, maxMs: 1_000 },
       watchTimeoutSeconds: 10,
-      logger: logger.child({ runtime: 'kubernetes' }),
-    });
-    app = await createScheduler(config, { runtime, logger });
-    await app.listen(0, '127.0.0.1');
-    const redisClient = app.get<Redis>(REDIS);
-    if (redisClient.status !== 'ready') await once(redisClient, 'ready');
-    const address = app.getHttpServer().address();
-    if (!address || typeof address === 'string') throw new Error('no TCP address');
-    url = `http://127.0.0.1:${address.port}`;
+    }));
   }, 60_000);
 
-  afterAll(async () => {
+  fixture.beforeTeardown(async () => {
     // The service's log, for a failure's inspection (the directory is kept then).
-    writeFileSync(join(dir, 'service.log'), logs.lines.map((line) => JSON.stringify(line)).join('\n'));
-    await app?.close();
+    writeFileSync(join(fixture.dir, 'service.log'), (logs?.raw ?? []).join('\n'));
     await proxy?.stop();
     await fake?.stop();
-    client?.disconnect();
-    await redis?.stop();
-    scratch.remove();
   });
 
   it('creates every job exactly once and records the right final status of each', async () => {
-    const finished = scratch.testStarted();
+    const { client, runsFile } = fixture;
+    const finished = fixture.scratch.testStarted();
     const byJobId = new Map<string, string>();
     const send = async (wave: number, batches: number) => {
       const outcomes = await burst({
@@ -166,9 +127,7 @@ describe('Kubernetes API faults', () => {
       // the second wave's statuses arrive only if the informers give up on a silent watch.
       proxy.blackHoleWatches = true;
       fake.cutWatches();
-      const holeDeadline = Date.now() + 20_000;
-      while (proxy.heldWatches < 2 && Date.now() < holeDeadline) await new Promise((r) => setTimeout(r, 50));
-      expect(proxy.heldWatches).toBeGreaterThanOrEqual(2);
+      await eventually(() => proxy.heldWatches >= 2, () => `two watch requests in the black hole; held ${proxy.heldWatches}`);
       proxy.blackHoleWatches = false;
       const wave2 = await send(1, BATCHES - WAVE1_BATCHES);
       const accepted = [...wave1, ...wave2];
@@ -187,7 +146,7 @@ describe('Kubernetes API faults', () => {
       const runs = countRuns(runsFile);
       const createAttempts = fake.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs').length;
       const alreadyExisted = fake.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs' && r.status === 409).length;
-      const leaks = leakedSecrets(logs.lines.map((line) => JSON.stringify(line)).join('\n'), [`payload-${secret}`, `variable-${secret}`]);
+      const leaks = fixture.leaks(logs.raw.join('\n'));
       printFigures(`kubernetes-faults (seed ${seed})`, {
         jobs: accepted.length,
         apiCallsThroughProxy: proxy.forwarded + proxy.injected + proxy.blackHoled,

@@ -7,7 +7,9 @@ import { TestRedis } from '../support/redis-server';
  * A launch retried after it stopped half-way. Found by kubernetes-faults.slow-spec.ts: the Job was
  * created, creating its payload Secret failed, and the watcher meanwhile reported the Job (Active,
  * so the record said `launched`); the retry skipped the job, and its pod waited for the Secret
- * forever. A launch is complete only once the payload has been handed over (and dropped from Redis).
+ * forever. So a retried launch of a job that has not ended is handed to the runtime again, whose
+ * launch is idempotent (it completes what is missing), whatever the record says about `launched`.
+ * The payload stays in Redis throughout (restart and copy need it).
  */
 describe('a launch retried after it stopped half-way', () => {
   let redis: TestRedis;
@@ -49,7 +51,7 @@ describe('a launch retried after it stopped half-way', () => {
 
   const launcher = () => new JobLauncher(store, runtime, new ObservationRecorder(store), systemClock);
 
-  it('carries on when the runtime was observed but the payload is still in Redis', async () => {
+  it('carries on when the runtime was observed before the launch had handed over the payload', async () => {
     const name = await accepted('the payload');
     // The watcher saw the Job before the first attempt handed over the payload.
     await new ObservationRecorder(store).record(name, { kind: 'active', at: at() });
@@ -57,27 +59,33 @@ describe('a launch retried after it stopped half-way', () => {
 
     expect(await launcher().launch(name)).toBe('launched');
     expect(launches).toEqual([{ name, payload: 'the payload' }]);
-    expect(await client.exists(`rjs:compute:payload:${name}`)).toBe(0);
-
-    // Complete now: a further retry does nothing.
-    expect(await launcher().launch(name)).toBe('skipped');
-    expect(launches).toHaveLength(1);
+    expect(await client.get(`rjs:compute:payload:${name}`)).toBe('the payload');
   });
 
-  it('skips a job without payload that the runtime already holds', async () => {
+  it('hands a running job to the runtime again when its launch is retried: the runtime\'s launch is idempotent', async () => {
     const name = await accepted();
     await new ObservationRecorder(store).record(name, { kind: 'running', at: at() });
-    expect(await launcher().launch(name)).toBe('skipped');
+    expect(await launcher().launch(name)).toBe('launched');
+    expect(launches).toEqual([{ name, payload: undefined }]);
+    expect((await store.getJob(name))?.status).toBe('Running');
+  });
+
+  it('skips a job that ended (failed or stopped) without launching it, and keeps its payload for a restart', async () => {
+    for (const observation of [{ kind: 'failed' as const, at: at(), reason: 'X', message: 'failed elsewhere' }, { kind: 'stopped' as const, at: at() }]) {
+      const name = await accepted('kept');
+      await new ObservationRecorder(store).record(name, observation);
+      expect(await launcher().launch(name)).toBe('skipped');
+      expect(await client.get(`rjs:compute:payload:${name}`)).toBe('kept');
+    }
     expect(launches).toEqual([]);
   });
 
-  it('drops the payload of a job that ended (failed or stopped) without launching it', async () => {
-    for (const observation of [{ kind: 'failed' as const, at: at(), reason: 'X', message: 'failed elsewhere' }, { kind: 'stopped' as const, at: at() }]) {
-      const name = await accepted('not needed any more');
-      await new ObservationRecorder(store).record(name, observation);
-      expect(await launcher().launch(name)).toBe('skipped');
-      expect(await client.exists(`rjs:compute:payload:${name}`)).toBe(0);
-    }
+  it('skips the launch of an earlier run of a restarted job', async () => {
+    const name = await accepted('p');
+    await store.update(name, (current) => ({ ...current, generation: 1 }));
+    expect(await launcher().launch(name, 0)).toBe('skipped');
     expect(launches).toEqual([]);
+    expect(await launcher().launch(name, 1)).toBe('launched');
+    expect(launches).toEqual([{ name, payload: 'p' }]);
   });
 });

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObservationSink, ResolvedJob } from '@rjs/core';
 import { JobDirectory, LocalJobRuntime, ORPHAN_MESSAGE } from '@rjs/runtime';
+import { eventually } from '../support/eventually';
 import { countRuns, RECORD_RUN, ScratchDir } from './reliability-support';
 
 /**
@@ -54,14 +55,12 @@ describe('a launch interrupted by the death of its worker', () => {
     if (logsOpened) writeFileSync(dir.stdoutPath(1), '');
   }
 
-  async function finalObservation(name: string) {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const final = observed.find((o) => o.job === name && ['succeeded', 'failed', 'stopped'].includes(o.kind));
-      if (final) return final;
-      if (Date.now() > deadline) throw new Error(`no final observation of ${name}: ${JSON.stringify(observed.filter((o) => o.job === name))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  function finalObservation(name: string) {
+    return eventually(
+      () => observed.find((o) => o.job === name && ['succeeded', 'failed', 'stopped'].includes(o.kind)),
+      () => `a final observation of ${name}; observed ${JSON.stringify(observed.filter((o) => o.job === name))}`,
+      10_000,
+    );
   }
 
   beforeAll(async () => {

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import type Redis from 'ioredis';
 import { STORE_UNAVAILABLE_MESSAGE } from '../../apps/api/src/api-exception.filter';
-import { TestRedis } from '../support/redis-server';
-import { ensureBuilt, ServiceProcess } from '../support/service-process';
-import { burst, compareRuns, COMPONENT, countRuns, leakedSecrets, printFigures, tally, waitUntilFinal, writeRadixConfig, ScratchDir } from './reliability-support';
+import type { ServiceProcess } from '../support/service-process';
+import { reliabilityFixture } from './reliability-fixture';
+import { burst, compareRuns, COMPONENT, countRuns, printFigures, tally, waitUntilFinal, orphanPayloads } from './reliability-support';
 
 const TOTAL = 2_400;
 const KILL_AFTER = 800;
@@ -14,40 +13,13 @@ const KILL_AFTER = 800;
  * (API and worker) carries on without a restart.
  */
 describe('Redis killed mid-burst', () => {
-  let redis: TestRedis;
+  const fixture = reliabilityFixture({ name: 'redis-crash', appendOnly: true });
+  const { secret } = fixture;
   let service: ServiceProcess;
-  let client: Redis;
-  const scratch = new ScratchDir('rjs-redis-crash-');
-  const dir = scratch.path;
-  const secret = `rc-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    ensureBuilt();
-    redis = await TestRedis.start({ appendOnly: true });
-    service = await ServiceProcess.start({
-      logFile: join(dir, 'service.log'),
-      env: {
-        REDIS_URL: redis.url,
-        RADIX_CONFIG: writeRadixConfig(dir, join(dir, 'runs-unused')),
-        JOB_COMPONENT: COMPONENT,
-        ROLES: 'api,worker,watcher',
-        JOB_RUNTIME: 'local',
-        LOCAL_WORK_DIR: join(dir, 'work'),
-        LOCAL_MAX_RUNNING: '32',
-        // The most talkative level: whatever is logged, payloads and variables must not be.
-        LOG_LEVEL: 'trace',
-      },
-    });
-    await service.ready();
-    client = redis.client();
+    service = await fixture.start('service', 'api,worker,watcher');
   }, 240_000);
-
-  afterAll(async () => {
-    client?.disconnect();
-    await service?.stop();
-    await redis?.stop();
-    scratch.remove();
-  });
 
   // BullMQ workers are known to stall after outages longer than their blocking timeout (drainDelay
   // 5 s + 1 s): the second outage is longer than that. The same process lives through both.
@@ -55,10 +27,11 @@ describe('Redis killed mid-burst', () => {
     ['a short outage', 3_000],
     ['an outage longer than the workers\' blocking timeout', 9_000],
   ])('runs every accepted job exactly once, answers 503 while Redis is down and recovers without a restart: %s', async (_what, downMs) => {
-    const finished = scratch.testStarted();
+    const { client, redis } = fixture;
+    const finished = fixture.scratch.testStarted();
     const pid = service.pid;
     // Variables of the request override the component's: each scenario counts in a file of its own.
-    const runsFile = join(dir, `runs-${downMs}`);
+    const runsFile = join(fixture.dir, `runs-${downMs}`);
     let killed: Promise<void> | undefined;
     let restartedAt = 0;
     const outcomes = await burst({
@@ -86,8 +59,7 @@ describe('Redis killed mid-burst', () => {
     const records = await waitUntilFinal(client, result.acceptedJobs, 240_000, () => service.running);
     const runs = countRuns(runsFile);
     const figures = compareRuns(result.acceptedJobs, runs);
-    const log = service.log();
-    const leaks = leakedSecrets(log, [`payload-${secret}`, `variable-${secret}`]);
+    const leaks = fixture.leaks();
     printFigures(`redis-crash, Redis down ${downMs} ms`, {
       sent: result.sent,
       accepted: result.accepted,
@@ -122,9 +94,9 @@ describe('Redis killed mid-burst', () => {
     // The same process did all of it.
     expect(service.running).toBe(true);
     expect(service.pid).toBe(pid);
-    // Payloads and variables stay out of the logs; a payload leaves Redis once its job was launched.
+    // Payloads and variables stay out of the logs; a payload stays in Redis only with its record.
     expect(leaks).toEqual([]);
-    expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+    expect(await orphanPayloads(client)).toEqual([]);
     finished();
   });
 });

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import type Redis from 'ioredis';
 import { isFinal, type JobRecord } from '@rjs/core';
 import { RedisStatusStore } from '@rjs/store';
+import { writeRadixConfig } from '../support/radixconfig';
 
 export const COMPONENT = 'compute';
 /** Records each run of a job by appending its name to $RUNS_FILE (see the script's header). */
@@ -12,34 +13,10 @@ export const RECORD_RUN = join(__dirname, '..', 'support', 'record-run.sh');
 
 /**
  * A radixconfig.yaml whose job component runs the run-recording program. RUNS_FILE is a component
- * variable, so requests need not carry it; `extra` is appended under the component.
+ * variable, so requests need not carry it.
  */
-export function writeRadixConfig(dir: string, runsFile: string, extra = ''): string {
-  const path = join(dir, 'radixconfig.yaml');
-  writeFileSync(
-    path,
-    `apiVersion: radix.equinor.com/v1
-kind: RadixApplication
-metadata:
-  name: reliability
-spec:
-  environments:
-    - name: dev
-  jobs:
-    - name: ${COMPONENT}
-      src: ${COMPONENT}
-      schedulerPort: 8000
-      image: registry.example/compute:1.0.0
-      payload:
-        path: /compute/args
-      command: ["sh", ${JSON.stringify(RECORD_RUN)}]
-      timeLimitSeconds: 600
-      backoffLimit: 0
-      variables:
-        RUNS_FILE: ${JSON.stringify(runsFile)}
-${extra}`,
-  );
-  return path;
+export function writeRunRecordingConfig(dir: string, runsFile: string): string {
+  return writeRadixConfig(dir, 'reliability', { command: ['sh', RECORD_RUN], timeLimitSeconds: 600, variables: { RUNS_FILE: runsFile } });
 }
 
 /** How many times each job ran, from the run-recording program's file. */
@@ -175,6 +152,19 @@ export async function waitUntilFinal(redis: Redis, names: string[], timeoutMs: n
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * Payload keys whose job record is gone. A payload stays in Redis with its record (restart and copy
+ * need it) and must go with it: whatever a crash interrupted, none may be left behind.
+ */
+export async function orphanPayloads(redis: Redis): Promise<string[]> {
+  const payloadKeys = await redis.keys(`rjs:${COMPONENT}:payload:*`);
+  const orphans: string[] = [];
+  for (const key of payloadKeys) {
+    if (!(await redis.exists(key.replace(':payload:', ':job:')))) orphans.push(key);
+  }
+  return orphans;
 }
 
 export interface RunFigures {

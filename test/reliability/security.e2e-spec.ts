@@ -1,18 +1,11 @@
-import { once } from 'node:events';
-import { join } from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
-import { loadConfig } from '@rjs/config';
 import { JobAcceptor } from '@rjs/core';
-import { AnnotationKey, componentSelector, KubernetesJobRuntime } from '@rjs/runtime';
-import { createScheduler } from '../../apps/scheduler/src/bootstrap';
-import { createLogger } from '@rjs/platform';
-import { REDIS } from '@rjs/platform';
-import { LogCapture } from '../api/api-app';
+import { AnnotationKey, componentSelector } from '@rjs/runtime';
 import { basicAuth, LAUNCH_QUEUE, type OpsApp, startOpsApp } from '../ops/ops-app';
+import type { LogCapture } from '../support/app-fixture';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
-import { COMPONENT, countRuns, leakedSecrets, rawRequest, ScratchDir, waitUntilFinal, writeRadixConfig } from './reliability-support';
+import { NAMESPACE, reliabilityFixture } from './reliability-fixture';
+import { COMPONENT, countRuns, rawRequest, waitUntilFinal } from './reliability-support';
 
 /**
  * Security properties around the edges. Kubernetes RBAC (namespaced, minimal verbs) is checked in
@@ -109,60 +102,24 @@ describe('security', () => {
   });
 
   describe('user text in Kubernetes objects, logs and Redis', () => {
-    // Made in beforeAll: jest skips the hooks of a block whose tests are all filtered out.
-    let scratch: ScratchDir;
-    let runsFile: string;
-    const secret = `sec-${Date.now().toString(36)}`;
-    const logs = new LogCapture();
-    let redis: TestRedis;
-    let client: Redis;
+    const fixture = reliabilityFixture({ name: 'security' });
+    const { secret } = fixture;
     let fake: FakeKubernetesServer;
-    let app: NestFastifyApplication;
     let url: string;
+    let logs: LogCapture;
 
     beforeAll(async () => {
-      scratch = new ScratchDir('rjs-security-');
-      runsFile = join(scratch.path, 'runs');
-      redis = await TestRedis.start();
-      client = redis.client();
-      fake = await FakeKubernetesServer.start({ workDir: scratch.path, terminationGraceMs: 500 });
-      const config = loadConfig({
-        RADIX_CONFIG: writeRadixConfig(scratch.path, runsFile),
-        JOB_COMPONENT: COMPONENT,
-        REDIS_URL: redis.url,
-        ROLES: 'api,worker,watcher',
-        JOB_RUNTIME: 'kubernetes',
-        KUBERNETES_NAMESPACE: 'jobs',
-        LOG_LEVEL: 'trace',
-        LOG_FORMAT: 'json',
-      });
-      const logger = createLogger(config, logs);
-      const runtime = new KubernetesJobRuntime({
-        component: COMPONENT,
-        kubeConfig: fake.kubeConfig('jobs'),
-        namespace: 'jobs',
-        watchBackoff: { initialMs: 50, maxMs: 500 },
-        logger: logger.child({ runtime: 'kubernetes' }),
-      });
-      app = await createScheduler(config, { runtime, logger });
-      await app.listen(0, '127.0.0.1');
-      const redisClient = app.get<Redis>(REDIS);
-      if (redisClient.status !== 'ready') await once(redisClient, 'ready');
-      const address = app.getHttpServer().address();
-      if (!address || typeof address === 'string') throw new Error('no TCP address');
-      url = `http://127.0.0.1:${address.port}`;
+      fake = await FakeKubernetesServer.start({ workDir: fixture.dir, terminationGraceMs: 500 });
+      ({ url, logs } = await fixture.serveOnKubernetes(fake.kubeConfig(NAMESPACE), { watchBackoff: { initialMs: 50, maxMs: 500 } }));
     });
 
-    afterAll(async () => {
-      await app?.close();
+    fixture.beforeTeardown(async () => {
       await fake?.stop();
-      client?.disconnect();
-      await redis?.stop();
-      scratch?.remove();
     });
 
     it('echoes jobId and batchId as given, never puts them in labels or selectors, and keeps payloads and variables out of logs', async () => {
-      const finished = scratch.testStarted();
+      const { client, runsFile } = fixture;
+      const finished = fixture.scratch.testStarted();
       const batchId = HOSTILE.join(' ');
       const answer = await rawRequest(
         url,
@@ -191,7 +148,7 @@ describe('security', () => {
       expect(((await rawRequest(url, 'GET', `/api/v1/batches/${batch.name}`)).json as { batchId: string }).batchId).toBe(batchId);
 
       // Labels are built from generated names only: valid values, no caller text.
-      const objects = [...fake.list('jobs', 'jobs'), ...fake.list('pods', 'jobs'), ...fake.list('secrets', 'jobs')];
+      const objects = [...fake.list('jobs', NAMESPACE), ...fake.list('pods', NAMESPACE), ...fake.list('secrets', NAMESPACE)];
       expect(objects.length).toBeGreaterThanOrEqual(3 * HOSTILE.length);
       for (const object of objects) {
         for (const value of Object.values(object.metadata.labels ?? {})) {
@@ -202,21 +159,23 @@ describe('security', () => {
       }
       // The caller's jobId travels as an annotation, which is free text.
       for (const [i, name] of names.entries()) {
-        expect(fake.get('jobs', 'jobs', name)?.metadata.annotations?.[AnnotationKey.jobId]).toBe(HOSTILE[i]);
+        expect(fake.get('jobs', NAMESPACE, name)?.metadata.annotations?.[AnnotationKey.jobId]).toBe(HOSTILE[i]);
       }
       // The selector the runtime lists and watches with depends on the component only.
       expect(componentSelector(COMPONENT)).toBe('radix-job-scheduler/managed-by=radix-job-scheduler,radix-job-scheduler/component=compute');
 
-      // The payload went from Redis to the runtime's Secret: no copy left in Redis, none in the Job.
-      expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
-      const redisDump = JSON.stringify(await Promise.all((await client.keys('*')).map(async (key) => [key, await client.dump(key)])));
+      // The payload is in its payload key (kept with the record for restart and copy) and in the
+      // runtime's Secret only: not in any other Redis key, not in the Job.
+      const payloadKeys = new Set(names.map((name) => `rjs:${COMPONENT}:payload:${name}`));
+      expect((await client.keys(`rjs:${COMPONENT}:payload:*`)).sort()).toEqual([...payloadKeys].sort());
+      const otherKeys = (await client.keys('*')).filter((key) => !payloadKeys.has(key));
+      const redisDump = JSON.stringify(await Promise.all(otherKeys.map(async (key) => [key, await client.dump(key)])));
       expect(redisDump).not.toContain(`payload-${secret}`);
-      for (const name of names) expect(JSON.stringify(fake.get('jobs', 'jobs', name))).not.toContain(`payload-${secret}`);
+      for (const name of names) expect(JSON.stringify(fake.get('jobs', NAMESPACE, name))).not.toContain(`payload-${secret}`);
 
       // Nothing the caller sent as payload or variable value appears in the service's logs.
-      const log = logs.lines.map((line) => JSON.stringify(line)).join('\n');
-      expect(logs.lines.length).toBeGreaterThan(10);
-      expect(leakedSecrets(log, [`payload-${secret}`, `variable-${secret}`])).toEqual([]);
+      expect(logs.raw.length).toBeGreaterThan(10);
+      expect(fixture.leaks(logs.raw.join('\n'))).toEqual([]);
       finished();
     });
   });

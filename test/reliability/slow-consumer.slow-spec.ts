@@ -1,10 +1,7 @@
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import type Redis from 'ioredis';
 import { launchQueueName } from '@rjs/queue';
-import { TestRedis } from '../support/redis-server';
-import { ensureBuilt, ServiceProcess } from '../support/service-process';
-import { burst, compareRuns, COMPONENT, countRuns, printFigures, ScratchDir, tally, waitUntilFinal, writeRadixConfig } from './reliability-support';
+import { reliabilityFixture } from './reliability-fixture';
+import { burst, compareRuns, COMPONENT, countRuns, printFigures, tally, waitUntilFinal, orphanPayloads } from './reliability-support';
 
 const BATCHES = 100;
 const JOBS_PER_BATCH = 100;
@@ -14,48 +11,11 @@ const JOBS_PER_BATCH = 100;
  * once each, when a worker process starts.
  */
 describe('a backlog of 10,000 jobs and no worker', () => {
-  let redis: TestRedis;
-  let client: Redis;
-  const services: ServiceProcess[] = [];
-  const scratch = new ScratchDir('rjs-slow-consumer-');
-  const dir = scratch.path;
-  const runsFile = join(dir, 'runs');
-
-  const start = async (name: string, roles: string) => {
-    const service = await ServiceProcess.start({
-      logFile: join(dir, `${name}.log`),
-      env: {
-        REDIS_URL: redis.url,
-        RADIX_CONFIG: join(dir, 'radixconfig.yaml'),
-        JOB_COMPONENT: COMPONENT,
-        ROLES: roles,
-        JOB_RUNTIME: 'local',
-        LOCAL_WORK_DIR: join(dir, 'work'),
-        LOCAL_MAX_RUNNING: '64',
-        LOG_LEVEL: 'info',
-      },
-    });
-    services.push(service);
-    await service.ready();
-    return service;
-  };
-
-  beforeAll(async () => {
-    ensureBuilt();
-    redis = await TestRedis.start();
-    client = redis.client();
-    writeRadixConfig(dir, runsFile);
-  }, 240_000);
-
-  afterAll(async () => {
-    client?.disconnect();
-    await Promise.all(services.map((s) => s.stop()));
-    await redis?.stop();
-    scratch.remove();
-  });
+  const fixture = reliabilityFixture({ name: 'slow-consumer', maxRunning: 64, logLevel: 'info' });
 
   it('keeps every job waiting until a worker starts, then runs each once', async () => {
-    const finished = scratch.testStarted();
+    const { client, redis, runsFile, start } = fixture;
+    const finished = fixture.scratch.testStarted();
     const api = await start('api', 'api');
     const outcomes = await burst({
       url: api.url,
@@ -98,7 +58,7 @@ describe('a backlog of 10,000 jobs and no worker', () => {
     expect(figures.duplicated).toEqual([]);
     expect(figures.unacknowledged).toEqual([]);
     expect(records.filter((r) => r.status !== 'Succeeded')).toEqual([]);
-    expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+    expect(await orphanPayloads(client)).toEqual([]);
     finished();
   });
 });

@@ -1,20 +1,6 @@
-import { join } from 'node:path';
-import type Redis from 'ioredis';
 import { ORPHAN_MESSAGE } from '@rjs/runtime';
-import { TestRedis } from '../support/redis-server';
-import { ensureBuilt, ServiceProcess } from '../support/service-process';
-import {
-  burst,
-  compareRuns,
-  COMPONENT,
-  countRuns,
-  leakedSecrets,
-  printFigures,
-  tally,
-  waitUntilFinal,
-  writeRadixConfig,
-  ScratchDir,
-} from './reliability-support';
+import { reliabilityFixture } from './reliability-fixture';
+import { burst, compareRuns, COMPONENT, countRuns, printFigures, tally, waitUntilFinal, orphanPayloads } from './reliability-support';
 
 const BATCHES = 8;
 const JOBS_PER_BATCH = 50;
@@ -27,50 +13,11 @@ const KILLS = 4;
  * default, not configurable yet) and their jobs through the shared launch markers. No job runs twice.
  */
 describe('a worker process killed while it launches jobs', () => {
-  let redis: TestRedis;
-  let client: Redis;
-  const services: ServiceProcess[] = [];
-  const scratch = new ScratchDir('rjs-worker-crash-');
-  const dir = scratch.path;
-  const runsFile = join(dir, 'runs');
-  const secret = `wc-${Date.now().toString(36)}`;
-
-  const start = async (name: string, roles: string) => {
-    const service = await ServiceProcess.start({
-      logFile: join(dir, `${name}.log`),
-      env: {
-        REDIS_URL: redis.url,
-        RADIX_CONFIG: join(dir, 'radixconfig.yaml'),
-        JOB_COMPONENT: COMPONENT,
-        ROLES: roles,
-        JOB_RUNTIME: 'local',
-        // Both workers share the machine's work directory: the launch markers there make a launch happen once.
-        LOCAL_WORK_DIR: join(dir, 'work'),
-        LOCAL_MAX_RUNNING: String(MAX_RUNNING),
-        LOG_LEVEL: 'trace',
-      },
-    });
-    services.push(service);
-    await service.ready();
-    return service;
-  };
-
-  beforeAll(async () => {
-    ensureBuilt();
-    redis = await TestRedis.start({ appendOnly: true });
-    client = redis.client();
-    writeRadixConfig(dir, runsFile);
-  }, 240_000);
-
-  afterAll(async () => {
-    client?.disconnect();
-    await Promise.all(services.map((s) => s.stop()));
-    await redis?.stop();
-    scratch.remove();
-  });
+  const fixture = reliabilityFixture({ name: 'worker-crash', appendOnly: true, maxRunning: MAX_RUNNING });
 
   it('hands the dead workers\' work to the other worker and never launches a job twice', async () => {
-    const finished = scratch.testStarted();
+    const { client, runsFile, secret, start } = fixture;
+    const finished = fixture.scratch.testStarted();
     const api = await start('api', 'api');
     const survivor = await start('worker-survivor', 'worker');
     let doomed = await start('worker-doomed-1', 'worker');
@@ -110,7 +57,7 @@ describe('a worker process killed while it launches jobs', () => {
     // a worker spawns one job at a time.
     const endedWhileSpawning = figures.lost.filter((name) => records.find((r) => r.name === name)?.message === ORPHAN_MESSAGE);
     const lost = figures.lost.filter((name) => !endedWhileSpawning.includes(name));
-    const leaks = leakedSecrets(services.map((s) => s.log()).join('\n'), [`payload-${secret}`, `variable-${secret}`]);
+    const leaks = fixture.leaks();
     printFigures('worker-crash', {
       jobsSent: BATCHES * JOBS_PER_BATCH,
       accepted: result.acceptedJobs.length,
@@ -138,7 +85,7 @@ describe('a worker process killed while it launches jobs', () => {
     }
     expect(survivor.running).toBe(true);
     expect(leaks).toEqual([]);
-    expect(await client.keys(`rjs:${COMPONENT}:payload:*`)).toEqual([]);
+    expect(await orphanPayloads(client)).toEqual([]);
     finished();
   });
 });

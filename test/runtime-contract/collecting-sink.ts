@@ -1,21 +1,9 @@
 import type { Observation, ObservationSink } from '@rjs/core';
+import { eventually } from '../support/eventually';
 
 const FINAL = new Set<Observation['kind']>(['succeeded', 'failed', 'stopped']);
 
 export const isFinalObservation = (observation: Observation) => FINAL.has(observation.kind);
-
-type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
-
-/** Polls until `read` returns something truthy; fails with `what` after the deadline. */
-export async function eventually<T>(read: () => T | Promise<T>, what: string, timeoutMs = 60_000): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value) return value as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** An ObservationSink that keeps everything it is given, per job, for assertions. */
 export class CollectingSink {

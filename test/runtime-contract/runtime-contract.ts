@@ -2,8 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobRuntime, Observation } from '@rjs/core';
-import { CollectingSink, eventually, isFinalObservation } from './collecting-sink';
-import { aJob } from './job-builder';
+import { eventually } from '../support/eventually';
+import { CollectingSink, isFinalObservation } from './collecting-sink';
+import { processGone } from '../support/processes';
+import { aJob, readJobReport } from './job-builder';
 
 export interface RuntimeHarness {
   runtime: JobRuntime;
@@ -11,22 +13,6 @@ export interface RuntimeHarness {
   /** What the runtime still keeps for a job (files, objects), described in words; [] when nothing. */
   leftovers?(jobName: string): Promise<string[]>;
 }
-
-interface Report {
-  pid: number;
-  attempt: number;
-  env: Record<string, string>;
-  payloadBase64?: string;
-}
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-};
 
 const lastPods = (observation: Observation) => observation.podStatuses ?? [];
 
@@ -43,7 +29,6 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
     let sink: CollectingSink;
     let scratch: string;
 
-    const readReport = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Report) : undefined);
     const attemptsCounted = (file: string) => (existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0);
 
     beforeEach(async () => {
@@ -112,7 +97,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
 
       const final = await sink.final(job.name, 90_000);
       expect(final).toMatchObject({ kind: 'failed', reason: 'DeadlineExceeded', message: expect.stringMatching(/deadline/i) });
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
       await eventually(() => processGone(pid), 'the job process to be gone');
     });
 
@@ -142,7 +127,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       const report = join(scratch, 'report.json');
       const job = aJob().sleeping(300).reportingTo(report).build();
       await runtime.launch(job, undefined);
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
 
       await runtime.stop(job.name);
 
@@ -157,7 +142,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       const report = join(scratch, 'report.json');
       const job = aJob().sleeping(300).reportingTo(report).build();
       await runtime.launch(job, 'some payload');
-      const { pid } = await eventually(() => readReport(report), 'the job program to start');
+      const { pid } = await eventually(() => readJobReport(report), 'the job program to start');
       expect(await runtime.has(job.name)).toBe(true);
 
       await runtime.remove(job.name);
@@ -175,7 +160,7 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       await runtime.launch(job, payload);
 
       expect((await sink.final(job.name)).kind).toBe('succeeded');
-      const seen = readReport(report)!;
+      const seen = readJobReport(report)!;
       expect(Buffer.from(seen.payloadBase64 ?? '', 'base64').equals(Buffer.from(payload, 'utf8'))).toBe(true);
       expect(seen.env).toMatchObject({ GREETING: 'hi there', EMPTY: '', RADIX_JOB_NAME: job.name });
       expect(seen.env.JOB_PAYLOAD_FILE).toMatch(/payload$/);
@@ -190,6 +175,31 @@ export function describeRuntimeContract(adapterName: string, makeHarness: () => 
       expect((await sink.final(job.name)).kind).toBe('succeeded');
       await runtime.launch(job, undefined);
       expect(attemptsCounted(counter)).toBe(1);
+    });
+
+    it('runs a job again as a later run (a restart) under the same name: the earlier run ends first, and its late launch is a no-op', async () => {
+      const report = join(scratch, 'report.json');
+      const counter = join(scratch, 'attempts');
+      const job = aJob().sleeping(300).withPayload().countingAttemptsIn(counter).reportingTo(report).build();
+      await runtime.launch(job, 'the payload');
+      const first = await eventually(() => readJobReport(report), 'the first run to start');
+
+      await runtime.launch({ ...job, generation: 1 }, 'the payload');
+
+      await eventually(() => processGone(first.pid), 'the first run\'s process to be gone');
+      const second = await eventually(() => readJobReport(report)?.pid !== first.pid && readJobReport(report), 'the second run to start');
+      expect(second.env.RADIX_JOB_NAME).toBe(job.name);
+      expect(Buffer.from(second.payloadBase64 ?? '', 'base64').toString()).toBe('the payload');
+      await sink.until(job.name, (o) => o.kind === 'running' && o.generation === 1, 'the second run running');
+      // Each observation says its run, and carries that run's attempts only.
+      const podsOf = (generation: number) => new Set(sink.of(job.name).filter((o) => (o.generation ?? 0) === generation).flatMap((o) => lastPods(o).map((p) => p.name)));
+      expect([...podsOf(1)].filter((name) => podsOf(0).has(name))).toEqual([]);
+      expect(sink.of(job.name).filter((o) => (o.generation ?? 0) === 0).map((o) => o.kind)).not.toContain('succeeded');
+
+      await runtime.launch(job, 'the payload');
+      await runtime.stop(job.name);
+      expect(await sink.until(job.name, (o) => o.kind === 'stopped' && o.generation === 1, 'the second run stopped')).toBeDefined();
+      expect(attemptsCounted(counter)).toBe(2);
     });
 
     it('leaves a finished job finished when asked to stop it', async () => {

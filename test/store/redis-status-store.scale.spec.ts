@@ -1,27 +1,17 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { JobStatus } from '@rjs/core';
 import { RedisKeys, RedisStatusStore } from '@rjs/store';
-import { TestRedis } from '../support/redis-server';
-import { COMPONENT, newBatch as newStoreBatch } from './store-fixtures';
+import { COMPONENT, newBatch as newStoreBatch, withStore } from './store-fixtures';
 
 const newBatch = (batchName: string, jobCount: number) => newStoreBatch(batchName, jobCount, { payload: (i) => `{"i": ${i}}` });
 
 /** What the benchmarks (bench/) found at scale: big batches, big reads, scripts Redis forgot. */
 describe('RedisStatusStore at scale', () => {
-  let server: TestRedis;
   let redis: Redis;
   let store: RedisStatusStore;
   const keys = new RedisKeys(COMPONENT);
-
-  beforeAll(async () => {
-    server = await TestRedis.start();
-    redis = server.client();
-    store = new RedisStatusStore(redis, COMPONENT);
-  });
-  afterEach(() => redis.flushall());
-  afterAll(async () => {
-    await redis.quit();
-    await server.stop();
+  withStore((bed) => {
+    ({ redis, store } = bed);
   });
 
   it('records, reads, counts and deletes a batch of 30,000 jobs (more arguments than a call can spread)', async () => {

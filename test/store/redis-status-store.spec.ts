@@ -1,28 +1,18 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { type IndexEntry, type JobRecord, JobStatus, type PodStatus } from '@rjs/core';
-import { RedisKeys, RedisStatusStore } from '@rjs/store';
-import { TestRedis } from '../support/redis-server';
-import { COMPONENT, newBatch as newStoreBatch } from './store-fixtures';
+import { RedisKeys, type RedisStatusStore } from '@rjs/store';
+import { COMPONENT, newBatch as newStoreBatch, withStore } from './store-fixtures';
 
 /** Job 0 of each batch carries a payload; the others none. */
 const newBatch = (batchName: string, jobCount: number, type: 'job' | 'batch' = 'batch', created?: string) =>
   newStoreBatch(batchName, jobCount, { type, created, payload: (i, name) => (i === 0 ? `payload of ${name}` : undefined) });
 
 describe('RedisStatusStore', () => {
-  let server: TestRedis;
   let redis: Redis;
   let store: RedisStatusStore;
   const keys = new RedisKeys(COMPONENT);
-
-  beforeAll(async () => {
-    server = await TestRedis.start();
-    redis = server.client();
-    store = new RedisStatusStore(redis, COMPONENT);
-  });
-  afterEach(() => redis.flushall());
-  afterAll(async () => {
-    await redis.quit();
-    await server.stop();
+  withStore((bed) => {
+    ({ redis, store } = bed);
   });
 
   it('records a batch, its jobs, specs, payloads, indexes and the dispatch outbox in one step', async () => {
@@ -76,16 +66,23 @@ describe('RedisStatusStore', () => {
 
   it('deletes a batch with every key of its jobs and puts them in the cleanup outbox', async () => {
     await store.create(newBatch('b1', 2));
-    expect(await store.deleteBatch('b1')).toEqual(['b1-job0', 'b1-job1']);
+    expect(await store.deleteBatch('b1')).toEqual([
+      { name: 'b1-job0', generation: 0 },
+      { name: 'b1-job1', generation: 0 },
+    ]);
     expect(await redis.keys('rjs:*')).toEqual([keys.cleanupOutbox]);
     expect((await store.pendingCleanup()).sort()).toEqual(['b1-job0', 'b1-job1']);
     await store.markCleaned(['b1-job0', 'b1-job1']);
     expect(await redis.keys('rjs:*')).toEqual([]);
   });
 
-  it('drops a payload once the runtime holds it', async () => {
+  it('keeps a payload with its record until the batch is deleted', async () => {
     await store.create(newBatch('b1', 1));
-    await store.dropPayload('b1-job0');
+    await store.update('b1-job0', (current) => ({ ...current, status: JobStatus.Succeeded, ended: current.created, launched: true }));
+    expect(await store.hasPayload('b1-job0')).toBe(true);
+    expect(await store.getPayload('b1-job0')).toBeDefined();
+    await store.deleteBatch('b1');
+    expect(await store.hasPayload('b1-job0')).toBe(false);
     expect(await redis.exists(keys.payload('b1-job0'))).toBe(0);
   });
   describe('readIndex', () => {
@@ -217,7 +214,7 @@ describe('RedisStatusStore', () => {
       await store.create(newBatch('b2', 1));
       await store.update('b1-job0', (current) => ({ ...current, status: JobStatus.Failed }));
       const [first, second] = await Promise.all([store.deleteBatch('b1'), store.deleteBatch('b1')]);
-      expect([first, second].filter((names) => names.length)).toEqual([['b1-job0', 'b1-job1']]);
+      expect([first, second].filter((runs) => runs.length).map((runs) => runs.map((run) => run.name))).toEqual([['b1-job0', 'b1-job1']]);
       expect(await store.countByStatus()).toEqual({ ...zero, Waiting: 1 });
       await store.deleteBatch('b2');
       expect(await redis.exists(keys.statusCounts)).toBe(0);

@@ -1,6 +1,23 @@
+import type Redis from 'ioredis';
 import { type BatchRecord, type JobRecord, JobStatus, type NewBatch, type ResolvedJob } from '@rjs/core';
+import { RedisStatusStore } from '@rjs/store';
+import { TestRedis, type TestRedisOptions, withRedis } from '../support/redis-server';
 
 export const COMPONENT = 'compute';
+
+/**
+ * A RedisStatusStore for COMPONENT on a private Redis (withRedis), with the client it uses, handed
+ * to `use` before the tests of the calling describe block; the database is emptied after each test.
+ */
+export function withStore(use: (bed: { redis: Redis; store: RedisStatusStore }) => void): void {
+  let client: Redis | undefined;
+  withRedis(({ redis: server, closeAfter }) => {
+    const redis = (client = server.client());
+    closeAfter(() => redis.quit());
+    use({ redis, store: new RedisStatusStore(redis, COMPONENT) });
+  });
+  afterEach(() => client?.flushall());
+}
 
 export interface NewBatchOptions {
   type?: 'job' | 'batch';
@@ -21,4 +38,30 @@ export function newBatch(batchName: string, jobCount: number, options: NewBatchO
   });
   const batch: BatchRecord = { name: batchName, batchType: type, created, jobNames: jobs.map((j) => j.record.name) };
   return { batch, jobs };
+}
+
+export interface StoreOnTestRedis {
+  server: TestRedis;
+  /** A client of the server, for assertions on keys. */
+  redis: Redis;
+  store: RedisStatusStore;
+}
+
+/**
+ * A RedisStatusStore on a private redis-server for the enclosing describe, emptied after each test.
+ * The fields are set in beforeAll: read them inside tests and hooks.
+ */
+export function storeOnTestRedis(options: TestRedisOptions = {}): StoreOnTestRedis {
+  const context = {} as StoreOnTestRedis;
+  beforeAll(async () => {
+    context.server = await TestRedis.start(options);
+    context.redis = context.server.client();
+    context.store = new RedisStatusStore(context.redis, COMPONENT);
+  });
+  afterEach(() => context.redis.flushall());
+  afterAll(async () => {
+    await context.redis?.quit();
+    await context.server?.stop();
+  });
+  return context;
 }

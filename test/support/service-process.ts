@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from './eventually';
 import { freePort } from './redis-server';
 
 const ROOT = join(__dirname, '..', '..');
@@ -106,18 +107,16 @@ export class ServiceProcess {
 
   /** Waits until /readyz answers 200 (Redis reachable, roles started). */
   async ready(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`the service exited (${this.child.exitCode ?? this.child.signalCode}); log:\n${this.logTail()}`);
-      try {
-        const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2000) });
-        if (response.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`the service on port ${this.port} was not ready within ${timeoutMs} ms; log:\n${this.logTail()}`);
+    await eventually(
+      async () => {
+        if (!this.running) throw new Error(`the service exited (${this.child.exitCode ?? this.child.signalCode}); log:\n${this.logTail()}`);
+        // A failed request: not listening yet.
+        const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        return response?.status === 200;
+      },
+      () => `the service on port ${this.port} to be ready; log:\n${this.logTail()}`,
+      timeoutMs,
+    );
   }
 
   /** kill -9. */

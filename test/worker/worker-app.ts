@@ -1,64 +1,36 @@
-import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Queue } from 'bullmq';
-import type Redis from 'ioredis';
+import type { Queue } from 'bullmq';
 import { type AppConfig, loadConfig } from '@rjs/config';
 import { JobAcceptor, JobQueries, JobRemover, type JobRuntime, JobStopper, type StatusStore } from '@rjs/core';
-import { controlQueueName, launchQueueName } from '@rjs/queue';
 import { InfrastructureModule, type InfrastructureOverrides } from '../../apps/scheduler/src/infrastructure.module';
-import { createLogger, type Logger } from '@rjs/platform';
-import { JOB_RUNTIME, REDIS, STATUS_STORE } from '@rjs/platform';
+import type { DestinationStream } from 'pino';
+import { createLogger, JOB_RUNTIME, type Logger, STATUS_STORE } from '@rjs/platform';
+import { ControlProcessor } from '../../apps/worker/src/control.processor';
+import { LaunchProcessor } from '../../apps/worker/src/launch.processor';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import type { WorkerOptions } from '../../apps/worker/src/worker-options';
 import { JOB_PROGRAM } from '../runtime-contract/job-builder';
+import { ComponentQueues, quietLogger, redisConnected } from '../support/app-fixture';
+import { writeRadixConfig } from '../support/radixconfig';
 
 /**
  * A radixconfig.yaml whose job component `compute` runs the test job program with this Node, so
  * that requests choose its behaviour through variables.
  */
-export function writeRadixConfig(dir: string, extra = ''): string {
-  const path = join(dir, 'radixconfig.yaml');
-  writeFileSync(
-    path,
-    `apiVersion: radix.equinor.com/v1
-kind: RadixApplication
-metadata:
-  name: worker-tests
-spec:
-  environments:
-    - name: dev
-  jobs:
-    - name: compute
-      src: compute
-      schedulerPort: 8000
-      payload:
-        path: /compute/args
-      image: registry.example/compute:1.0.0
-      command: ${JSON.stringify([process.execPath, JOB_PROGRAM])}
-      timeLimitSeconds: 300
-      backoffLimit: 0
-      resources:
-        requests:
-          cpu: 50m
-      variables:
-        FROM_COMPONENT: component
-${extra}`,
-  );
-  return path;
-}
-
-/** Lines below warn only: the tests read statuses, not logs. */
-export function quietLogger(config: AppConfig): Logger {
-  return createLogger({ log: { ...config.log, level: 'error', format: 'json' } }, { write: () => undefined } as never);
+export function writeJobProgramConfig(dir: string, extra = ''): string {
+  return writeRadixConfig(dir, 'worker-tests', {
+    command: [process.execPath, JOB_PROGRAM],
+    timeLimitSeconds: 300,
+    variables: { FROM_COMPONENT: 'component' },
+    extra: `      resources:\n        requests:\n          cpu: 50m\n${extra}`,
+  });
 }
 
 @Module({})
 class WorkerTestApp {
   static forRoot(config: AppConfig, logger: Logger, overrides: InfrastructureOverrides, options: Partial<WorkerOptions>): DynamicModule {
-    return { module: WorkerTestApp, imports: [InfrastructureModule.forRoot(config, logger, overrides), WorkerModule.forRoot(options)] };
+    return { module: WorkerTestApp, imports: [InfrastructureModule.forRoot(config, logger, overrides), WorkerModule.forRoot(config, options)] };
   }
 }
 
@@ -71,8 +43,8 @@ export interface WorkerHarness {
   stopper: JobStopper;
   remover: JobRemover;
   queries: JobQueries;
-  launchQueue: Queue;
-  controlQueue: Queue;
+  readonly launchQueue: Queue;
+  readonly controlQueue: Queue;
   close(): Promise<void>;
 }
 
@@ -83,6 +55,16 @@ export interface WorkerSetup {
   env?: Record<string, string>;
   options?: Partial<WorkerOptions>;
   overrides?: InfrastructureOverrides;
+  /** Where log lines from warn up go (JSON); none are kept without it. */
+  logs?: DestinationStream;
+}
+
+/**
+ * Stops the app's BullMQ workers without waiting for the work in hand, as if the process had died:
+ * another worker takes that work over once its lock expires.
+ */
+export async function killQueueWorkers(app: INestApplicationContext): Promise<void> {
+  await Promise.all([app.get(LaunchProcessor).close(true), app.get(ControlProcessor).close(true)]);
 }
 
 /** The worker role (no API), on real Redis, with the local runtime built from the configuration. */
@@ -98,8 +80,9 @@ export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
     LOG_FORMAT: 'json',
     ...setup.env,
   });
+  const logger = setup.logs ? createLogger({ log: { level: 'warn', format: 'json' } }, setup.logs) : quietLogger(config);
   const context = await NestFactory.createApplicationContext(
-    WorkerTestApp.forRoot(config, quietLogger(config), setup.overrides ?? {}, {
+    WorkerTestApp.forRoot(config, logger, setup.overrides ?? {}, {
       outboxRecoveryIntervalMs: 200,
       stopRecoveryIntervalMs: 500,
       reconcileIntervalMs: 500,
@@ -107,11 +90,8 @@ export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
     }),
     { logger: false },
   );
-  const redis = context.get<Redis>(REDIS);
-  if (redis.status !== 'ready') await once(redis, 'ready');
-  const connection = { url: setup.redisUrl, maxRetriesPerRequest: null };
-  const launchQueue = new Queue(launchQueueName(config.component.name), { connection });
-  const controlQueue = new Queue(controlQueueName(config.component.name), { connection });
+  await redisConnected(context);
+  const queues = new ComponentQueues(config.component.name, { url: setup.redisUrl, maxRetriesPerRequest: null });
   let closed = false;
   return {
     context,
@@ -122,12 +102,16 @@ export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
     stopper: context.get(JobStopper),
     remover: context.get(JobRemover),
     queries: context.get(JobQueries),
-    launchQueue,
-    controlQueue,
+    get launchQueue() {
+      return queues.launchQueue;
+    },
+    get controlQueue() {
+      return queues.controlQueue;
+    },
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([launchQueue.close(), controlQueue.close()]);
+      await queues.close();
       await context.close();
     },
   };

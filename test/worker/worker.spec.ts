@@ -1,21 +1,46 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JobRecord, type JobRuntime, JobAcceptor, type WorkQueue, systemClock } from '@rjs/core';
+import { type JobRecord, type JobRuntime, JobAcceptor, RuntimeUnavailableError, type WorkQueue, systemClock } from '@rjs/core';
 import { LocalJobRuntime, SHUTDOWN_MESSAGE } from '@rjs/runtime';
-import { eventually } from '../runtime-contract/collecting-sink';
+import { eventually } from '../support/eventually';
+import { jobsThatRan, readJobReport } from '../runtime-contract/job-builder';
+import { processGone } from '../support/processes';
 import { TestRedis } from '../support/redis-server';
-import { QueueWorkers } from '../../apps/worker/src/queue-workers';
-import { startWorker, type WorkerHarness, type WorkerSetup, writeRadixConfig } from './worker-app';
+import { controlQueueName, launchQueueName } from '@rjs/queue';
+import { LogCapture } from '../support/app-fixture';
+import { killQueueWorkers, startWorker, type WorkerHarness, type WorkerSetup, writeJobProgramConfig } from './worker-app';
 
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
+interface FlakyRuntime extends JobRuntime {
+  /** When each launch was tried (ms since the epoch). */
+  readonly tries: number[];
+}
+
+/**
+ * A runtime whose launch fails `failures` times with an error that may pass (as an unreachable
+ * API server does), then works. With `slotWaitMs`, the first launch first waits that long for a
+ * free slot, as the local runtime does when its cap is reached.
+ */
+function flakyRuntime(failures: number, slotWaitMs = 0): FlakyRuntime {
+  const tries: number[] = [];
+  const launched = new Set<string>();
+  let slotWaits = 0;
+  return {
+    kind: 'local',
+    tries,
+    start: async () => undefined,
+    launch: async (job) => {
+      tries.push(Date.now());
+      if (tries.length <= failures) throw new RuntimeUnavailableError(`the runtime is unavailable (try ${tries.length})`);
+      launched.add(job.name);
+    },
+    ...(slotWaitMs > 0 && { whenSlotFree: () => new Promise<void>((resolve) => setTimeout(resolve, slotWaits++ === 0 ? slotWaitMs : 0)) }),
+    stop: async () => undefined,
+    remove: async () => undefined,
+    has: async (name) => launched.has(name),
+    close: async () => undefined,
+  };
+}
 
 describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> runtime -> records)', () => {
   let redis: TestRedis;
@@ -34,7 +59,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
   beforeEach(async () => {
     await redis.flush();
     scratch = mkdtempSync(join(tmpdir(), 'rjs-worker-'));
-    setup = { redisUrl: redis.url, radixConfig: writeRadixConfig(scratch), workDir: join(scratch, 'work') };
+    setup = { redisUrl: redis.url, radixConfig: writeJobProgramConfig(scratch), workDir: join(scratch, 'work') };
   });
 
   afterEach(async () => {
@@ -59,10 +84,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     );
   const recordIn = (harness: WorkerHarness, name: string, status: JobRecord['status']) =>
     eventually(async () => (await harness.store.getJob(name))?.status === status, `job ${name} to be ${status}`);
-  const readPid = async (file: string): Promise<number> =>
-    (await eventually(() => existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { pid: number }), 'the job program to start')).pid;
-  const jobsThatRan = (events: string) =>
-    existsSync(events) ? [...new Set(readFileSync(events, 'utf8').trim().split('\n').map((line) => JSON.parse(line).job as string))] : [];
+  const readPid = async (file: string): Promise<number> => (await eventually(() => readJobReport(file), 'the job program to start')).pid;
 
   it('runs an accepted job to Succeeded, with its attempt, start and end', async () => {
     const harness = await worker();
@@ -86,8 +108,16 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     expect(record.podStatuses.map((p) => p.exitCode)).toEqual([5, 5, 5]);
   });
 
-  it('fails a job that cannot run locally with a message, and ends its queue work as unrecoverable', async () => {
+  it('has one BullMQ worker on each of its component\'s queues', async () => {
     const harness = await worker();
+
+    await eventually(async () => (await harness.launchQueue.getWorkersCount()) === 1 && (await harness.controlQueue.getWorkersCount()) === 1, 'the workers to connect');
+    expect([harness.launchQueue.name, harness.controlQueue.name]).toEqual([launchQueueName('compute'), controlQueueName('compute')]);
+  });
+
+  it('fails a job that cannot run locally with a message, and ends its queue work as unrecoverable', async () => {
+    const logs = new LogCapture();
+    const harness = await worker({ logs });
     const { jobs } = await harness.acceptor.acceptJob({ command: [] });
 
     const record = await finalRecord(harness, jobs[0].name);
@@ -97,6 +127,9 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     const work = await eventually(async () => (await harness.launchQueue.getFailed()).find((w) => w.data.jobName === jobs[0].name), 'the failed work');
     expect(work.failedReason).toMatch(/has no command/);
     expect(work.attemptsMade).toBe(1);
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({ msg: 'work failed', queue: launchQueueName('compute'), job: jobs[0].name, err: expect.objectContaining({ message: expect.stringMatching(/has no command/) }) }),
+    );
   });
 
   it('stops a running job: Stopping, then Stopped once its process has ended', async () => {
@@ -182,7 +215,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     const { jobs } = await first.acceptor.acceptJob({ variables: { SLEEP_SECONDS: '300', ATTEMPT_COUNTER_FILE: counter } });
     await eventually(() => existsSync(counter), 'the first worker to spawn the job');
     // The first worker's queue connection dies with it: its lock on the work expires.
-    await first.context.get(QueueWorkers).close(true);
+    await killQueueWorkers(first.context);
 
     const second = await worker({ options: { lockDurationMs: 1500, stalledIntervalMs: 500 } });
 
@@ -208,5 +241,49 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
     const work = (await second.launchQueue.getCompleted()).find((w) => w.data.jobName === waiting.jobs[0].name);
     expect(work?.stacktrace ?? []).toEqual([]);
     expect(work?.failedReason).toBeUndefined();
+  });
+
+  describe('launch retries, up to the give-up time (LAUNCH_RETRY_TIMEOUT_SECONDS)', () => {
+    it('fails a job whose launch keeps failing once the give-up time has passed, with the last error, and tries no more', async () => {
+      const runtime = flakyRuntime(Infinity);
+      const harness = await worker({ env: { LAUNCH_RETRY_TIMEOUT_SECONDS: '4' }, overrides: { runtime } });
+      const { jobs } = await harness.acceptor.acceptJob({});
+      const name = jobs[0].name;
+
+      await recordIn(harness, name, 'Failed');
+
+      const record = await harness.store.getJob(name);
+      expect(record?.message).toBe(`the job could not be launched within 4s: the runtime is unavailable (try ${runtime.tries.length})`);
+      // Waits of 1, 2 and 4 s, the last one cut to end on the give-up time.
+      expect(runtime.tries.length).toBeGreaterThanOrEqual(4);
+      const span = runtime.tries[runtime.tries.length - 1] - runtime.tries[0];
+      expect(span).toBeGreaterThanOrEqual(4000);
+      expect(span).toBeLessThan(5000);
+      const work = await harness.launchQueue.getJob(name);
+      expect(await work?.getState()).toBe('failed');
+      expect(work).toMatchObject({ failedReason: record?.message, attemptsMade: runtime.tries.length });
+
+      const tries = runtime.tries.length;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(runtime.tries).toHaveLength(tries);
+      expect((await harness.store.getJob(name))?.status).toBe('Failed');
+    });
+
+    it('counts the give-up time from the first failed launch, not from queueing', async () => {
+      // The work waits 2.5 s for a slot, longer than the 2 s give-up time, then fails once.
+      const runtime = flakyRuntime(1, 2500);
+      const harness = await worker({ env: { LAUNCH_RETRY_TIMEOUT_SECONDS: '2' }, overrides: { runtime } });
+      const { jobs } = await harness.acceptor.acceptJob({});
+      const name = jobs[0].name;
+
+      const work = await eventually(async () => {
+        const found = await harness.launchQueue.getJob(name);
+        return (await found?.getState()) === 'completed' && found;
+      }, 'the launch to complete', 20_000);
+
+      expect(work.returnvalue).toBe('launched');
+      expect(runtime.tries).toHaveLength(2);
+      expect(await harness.store.getJob(name)).toMatchObject({ status: 'Active', launched: true });
+    });
   });
 });

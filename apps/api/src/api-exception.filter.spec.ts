@@ -3,7 +3,7 @@ import { ReplyError } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import { badRequest, DomainError, ErrorCode, InvalidRequestError, notFound } from '@rjs/core';
 import type { Logger } from 'pino';
-import { ApiExceptionFilter, describeFailure, INTERNAL_ERROR_MESSAGE, STORE_UNAVAILABLE_MESSAGE } from './api-exception.filter';
+import { ApiExceptionFilter, describeFailure, INTERNAL_ERROR_MESSAGE, STORE_FULL_MESSAGE, STORE_UNAVAILABLE_MESSAGE } from './api-exception.filter';
 
 const request = { method: 'POST', url: '/api/v1/jobs?x=1' };
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -51,6 +51,15 @@ describe('describeFailure', () => {
     expect(failureOf(error)).toEqual({ status: 'Failure', message: STORE_UNAVAILABLE_MESSAGE, reason: 'ServiceUnavailable', code: 503 });
   });
 
+  // What Redis answers when maxmemory is reached (noeviction), to a command or to a script's first write.
+  it.each([
+    ['a command', new ReplyError("OOM command not allowed when used memory > 'maxmemory'.")],
+    ['a script', new ReplyError("OOM command not allowed when used memory > 'maxmemory'. script: 5989b23f, on @user_script:1.")],
+    ['a wrapped cause', new Error('addBulk failed', { cause: new ReplyError("OOM command not allowed when used memory > 'maxmemory'.") })],
+  ])('a full Redis, %s: 503 saying the store is full', (_name, error) => {
+    expect(failureOf(error)).toEqual({ status: 'Failure', message: STORE_FULL_MESSAGE, reason: 'ServiceUnavailable', code: 503 });
+  });
+
   it.each([
     ['a script error', new ReplyError('ERR Error running script')],
     ['a wrong type', new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value')],
@@ -60,7 +69,7 @@ describe('describeFailure', () => {
 });
 
 describe('ApiExceptionFilter', () => {
-  function run(error: unknown) {
+  function run(error: unknown, onStoreFull?: () => void) {
     const sent: { code?: number; headers: Record<string, string>; body?: unknown } = { headers: {} };
     const reply = {
       status: (code: number) => ((sent.code = code), reply),
@@ -69,7 +78,7 @@ describe('ApiExceptionFilter', () => {
     };
     const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
     const logger = { warn: jest.fn(), error: jest.fn() };
-    new ApiExceptionFilter(logger as unknown as Logger, 4096).catch(error, host);
+    new ApiExceptionFilter(logger as unknown as Logger, 4096, onStoreFull).catch(error, host);
     return { sent, logger };
   }
 
@@ -86,6 +95,16 @@ describe('ApiExceptionFilter', () => {
     expect(sent.body).toEqual({ status: 'Failure', message: INTERNAL_ERROR_MESSAGE, reason: 'InternalError', code: 500 });
     expect(JSON.stringify(sent.body)).not.toContain('secret internals');
     expect(logger.error).toHaveBeenCalledWith(expect.objectContaining({ err: error, method: 'POST', url: '/api/v1/jobs?x=1', code: 500 }), expect.any(String));
+  });
+
+  it('reports a full Redis, which it logs as a warning', () => {
+    const onStoreFull = jest.fn();
+    const { sent, logger } = run(new ReplyError("OOM command not allowed when used memory > 'maxmemory'."), onStoreFull);
+    expect(sent.code).toBe(503);
+    expect(onStoreFull).toHaveBeenCalledTimes(1);
+    expect(logger.warn).toHaveBeenCalledWith(expect.objectContaining({ code: 503 }), 'request failed: the status store is full');
+    run(new Error('Connection is closed.'), onStoreFull);
+    expect(onStoreFull).toHaveBeenCalledTimes(1);
   });
 
   it('logs a Redis outage as a warning', () => {

@@ -4,7 +4,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '@rjs/core';
-import { isStoreUnavailable } from './store-unavailable';
+import { isStoreFull, isStoreUnavailable } from './store-unavailable';
 
 /** The Radix `Status` body of every failed request. */
 export interface FailureBody {
@@ -38,6 +38,8 @@ const REASONS: Record<number, string> = {
 };
 
 export const STORE_UNAVAILABLE_MESSAGE = 'the status store (Redis) is unavailable; try again';
+export const STORE_FULL_MESSAGE =
+  'the status store (Redis) is full: it takes no new records until retention removes finished ones or it is given more memory; try again later';
 export const INTERNAL_ERROR_MESSAGE = 'an unexpected error occurred; it has been logged';
 
 const failure = (code: number, message: string, reason = REASONS[code] ?? (code < 500 ? 'BadRequest' : 'InternalError')): FailureBody => ({
@@ -70,6 +72,7 @@ function describeHttpException(exception: HttpException, request: { method: stri
 export function describeFailure(exception: unknown, request: { method: string; url: string }, maxBodyBytes: number): FailureBody {
   if (exception instanceof DomainError) return failure(DOMAIN_STATUS[exception.code], exception.message, exception.code);
   if (isStoreUnavailable(exception)) return failure(503, STORE_UNAVAILABLE_MESSAGE);
+  if (isStoreFull(exception)) return failure(503, STORE_FULL_MESSAGE);
   if (exception instanceof HttpException && exception.getStatus() < 500) return describeHttpException(exception, request, maxBodyBytes);
   return failure(500, INTERNAL_ERROR_MESSAGE);
 }
@@ -111,6 +114,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
   constructor(
     private readonly logger: Logger,
     private readonly maxBodyBytes: number,
+    /** Hears of each request refused because the status store is full (a metric counts them). */
+    private readonly onStoreFull: () => void = () => undefined,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -119,7 +124,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const body = describeFailure(exception, request, this.maxBodyBytes);
     const context = { method: request.method, url: request.url, code: body.code };
-    if (body.code === 503) this.logger.warn({ ...context, err: exception }, 'request failed: the status store is unavailable');
+    if (body.message === STORE_FULL_MESSAGE) {
+      this.onStoreFull();
+      this.logger.warn({ ...context, err: exception }, 'request failed: the status store is full');
+    } else if (body.code === 503) this.logger.warn({ ...context, err: exception }, 'request failed: the status store is unavailable');
     else if (body.code >= 500) this.logger.error({ ...context, err: exception }, 'request failed with an unexpected error');
     void reply.status(body.code).header('content-type', 'application/json; charset=utf-8').send(body);
   }

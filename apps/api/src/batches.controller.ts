@@ -10,7 +10,6 @@ import {
   type JobStatusView,
   JobStopper,
   type ListRequest,
-  toBatchView,
 } from '@rjs/core';
 import { BatchScheduleDescriptionDto } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
@@ -24,7 +23,7 @@ import { RequestBodyPipe } from './request-body.pipe';
 import { success, type SuccessBody } from './success-status';
 
 const BATCH_NAME = { name: 'batchName', description: 'The name of the batch', example: 'batch-compute-20220302170647-6ytkltvk' };
-const JOB_NAME = { name: 'jobName', description: 'The full name of a job of the batch, or its last part', example: 'batch-compute-20220302170647-6ytkltvk-tlugvgsx' };
+const JOB_NAME = { name: 'jobName', description: 'The full name of a job of the batch, or its last part; matched without regard to case', example: 'batch-compute-20220302170647-6ytkltvk-tlugvgsx' };
 
 /** Batches of jobs: /api/v1/batches. Thin: validate, call one use case, map the result. */
 @ApiTags('batches')
@@ -46,7 +45,7 @@ export class BatchesController {
   @FailureResponses(400, 413, 422, 503)
   async create(@Body(new RequestBodyPipe({ dto: BatchScheduleDescriptionDto })) body: BatchScheduleDescription): Promise<BatchStatusView> {
     const { batch, jobs } = await this.acceptor.acceptBatch(body);
-    return toBatchView(batch, jobs, true);
+    return this.queries.viewOfBatch(batch, jobs);
   }
 
   // Served at /batches/ too, like the original (see configureHttp).

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyBodyParser } from 'fastify';
 import type { AppConfig } from '@rjs/config';
-import { LOGGER } from '@rjs/platform';
+import { LOGGER, Metrics } from '@rjs/platform';
 import type { Logger } from '@rjs/platform';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { setupOpenApi } from './openapi';
@@ -27,7 +27,8 @@ export function configureHttp(app: NestFastifyApplication, config: AppConfig): v
   };
   app.useBodyParser(['application/json', 'text/plain', '*'], { bodyLimit: config.maxBodyBytes }, parseJson);
 
-  app.useGlobalFilters(new ApiExceptionFilter(app.get<Logger>(LOGGER), config.maxBodyBytes));
+  const metrics = app.get(Metrics);
+  app.useGlobalFilters(new ApiExceptionFilter(app.get<Logger>(LOGGER), config.maxBodyBytes, () => metrics.countStoreFull()));
 
   if (config.roles.includes('api')) setupOpenApi(app, config);
 }

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@rjs/config';
-import { BatchScheduleDescriptionDto, JobScheduleDescriptionDto, RadixJobComponentConfigDto } from '@rjs/contracts';
+import { BatchScheduleDescriptionDto, CopyRequestDto, JobScheduleDescriptionDto, RadixJobComponentConfigDto } from '@rjs/contracts';
 import { BatchStatusDto, JobStatusDto, PodStatusDto, StatusDto } from './dto/status-responses.dto';
 
 export const SWAGGER_UI_PATH = 'swagger';
@@ -11,13 +11,13 @@ export function buildOpenApiDocument(app: NestFastifyApplication, config: AppCon
   const info = new DocumentBuilder()
     .setTitle('Radix job scheduler')
     .setDescription(
-      `The job manager of the job component "${config.component.name}": create, list, stop and delete its jobs and batches. ` +
+      `The job manager of the job component "${config.component.name}": create, list, stop, restart, copy and delete its jobs and batches. ` +
         'Compatible with the Radix job-scheduler API.',
     )
     .setVersion('v1')
     .build();
   return SwaggerModule.createDocument(app, info, {
-    extraModels: [JobScheduleDescriptionDto, BatchScheduleDescriptionDto, RadixJobComponentConfigDto, JobStatusDto, BatchStatusDto, PodStatusDto, StatusDto],
+    extraModels: [JobScheduleDescriptionDto, BatchScheduleDescriptionDto, RadixJobComponentConfigDto, CopyRequestDto, JobStatusDto, BatchStatusDto, PodStatusDto, StatusDto],
   });
 }
 

@@ -19,7 +19,7 @@ export class AppModule {
         InfrastructureModule.forRoot(config, logger, overrides),
         OpsModule,
         ...(roles.has('api') ? [ApiModule] : []),
-        ...(roles.has('worker') ? [WorkerModule.forRoot(workerOptions)] : []),
+        ...(roles.has('worker') ? [WorkerModule.forRoot(config, workerOptions)] : []),
         ...(roles.has('watcher') ? [WatcherModule.forRoot(workerOptions)] : []),
       ],
     };

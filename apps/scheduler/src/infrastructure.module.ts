@@ -1,4 +1,5 @@
-import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import Redis from 'ioredis';
 import type { AppConfig } from '@rjs/config';
@@ -6,9 +7,13 @@ import {
   type Clock,
   JobAcceptor,
   JobController,
+  JobCopier,
   JobLauncher,
+  JobLogReader,
+  type JobLogs,
   JobQueries,
   JobRemover,
+  JobRestarter,
   type JobRuntime,
   JobStopper,
   ObservationRecorder,
@@ -18,16 +23,18 @@ import {
   VanishedJobReconciler,
   type WorkQueue,
 } from '@rjs/core';
-import { BullMqWorkQueue } from '@rjs/queue';
+import { BullMqWorkQueue, CONTROL_QUEUE, controlQueueName, LAUNCH_QUEUE, launchQueueName } from '@rjs/queue';
 import { RedisStatusStore } from '@rjs/store';
 import type { Logger } from '@rjs/platform';
 import { Metrics } from '@rjs/platform';
-import { createRuntime } from './runtime.factory';
-import { APP_CONFIG, CLOCK, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
+import { createJobLogs, createRuntime, type RuntimeHooks } from './runtime.factory';
+import { APP_CONFIG, CLOCK, JOB_LOGS, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
 
 export interface InfrastructureOverrides {
   /** Tests pass a runtime of their own (e.g. the Kubernetes adapter against the fake API server). */
   runtime?: JobRuntime;
+  /** And the log reader that goes with it. */
+  jobLogs?: JobLogs;
   clock?: Clock;
 }
 
@@ -43,13 +50,19 @@ export function createRedis(url: string): Redis {
   });
 }
 
+/** Resolved when an error happens: the metrics live in OpsModule, which needs this module first. */
+function runtimeHooks(moduleRef: ModuleRef): RuntimeHooks {
+  return { onKubernetesApiError: (code) => moduleRef.get(Metrics, { strict: false }).countKubernetesApiError(code) };
+}
+
 @Global()
 @Module({})
-export class InfrastructureModule implements OnApplicationShutdown {
+export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(WORK_QUEUE) private readonly queue: BullMqWorkQueue,
     @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   static forRoot(config: AppConfig, logger: Logger, overrides: InfrastructureOverrides = {}): DynamicModule {
@@ -58,32 +71,40 @@ export class InfrastructureModule implements OnApplicationShutdown {
       inject: inject as never[],
       useFactory: factory,
     });
+    const queue = (name: string, queueName: (component: string) => string) => ({
+      name,
+      inject: [APP_CONFIG],
+      useFactory: (appConfig: AppConfig) => ({ name: queueName(appConfig.component.name) }),
+    });
     return {
       module: InfrastructureModule,
+      imports: [
+        // The producer's queues share the fail-fast connection: while Redis is down a request gets a
+        // 503 at once instead of hanging. (The workers have connections of their own: WorkerModule.)
+        BullModule.forRootAsync({ inject: [REDIS], useFactory: (redis: Redis) => ({ connection: redis }) }),
+        BullModule.registerQueueAsync(queue(LAUNCH_QUEUE, launchQueueName), queue(CONTROL_QUEUE, controlQueueName)),
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
         { provide: REDIS, useFactory: () => createRedis(config.redisUrl) },
         { provide: STATUS_STORE, inject: [REDIS], useFactory: (redis: Redis) => new RedisStatusStore(redis, config.component.name) },
-        {
-          provide: WORK_QUEUE,
-          inject: [REDIS],
-          useFactory: (redis: Redis) =>
-            new BullMqWorkQueue(redis, config.component.name, (error) => logger.warn({ err: error.message }, 'work queue connection error')),
-        },
+        BullMqWorkQueue,
+        { provide: WORK_QUEUE, useExisting: BullMqWorkQueue },
         {
           provide: JOB_RUNTIME,
           inject: [ModuleRef],
-          useFactory: (moduleRef: ModuleRef) =>
-            overrides.runtime ??
-            createRuntime(config, logger, {
-              // Resolved when an error happens: the metrics live in OpsModule, which needs this module first.
-              onKubernetesApiError: (code) => moduleRef.get(Metrics, { strict: false }).countKubernetesApiError(code),
-            }),
+          useFactory: (moduleRef: ModuleRef) => overrides.runtime ?? createRuntime(config, logger, runtimeHooks(moduleRef)),
+        },
+        {
+          provide: JOB_LOGS,
+          inject: [ModuleRef],
+          useFactory: (moduleRef: ModuleRef) => overrides.jobLogs ?? createJobLogs(config, runtimeHooks(moduleRef)),
         },
         useCase(ObservationRecorder, [STATUS_STORE], (store: StatusStore) => new ObservationRecorder(store)),
-        useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store)),
+        useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store, config.component.batchStatusRules)),
+        useCase(JobLogReader, [JobQueries, JOB_LOGS], (queries: JobQueries, logs: JobLogs) => new JobLogReader(queries, logs)),
         useCase(
           JobAcceptor,
           [STATUS_STORE, WORK_QUEUE, CLOCK],
@@ -97,6 +118,15 @@ export class InfrastructureModule implements OnApplicationShutdown {
           [STATUS_STORE, WORK_QUEUE, JobQueries, CLOCK],
           (store: StatusStore, queue: WorkQueue, queries: JobQueries, clock: Clock) => new JobStopper(store, queue, queries, clock),
         ),
+        useCase(
+          JobRestarter,
+          [STATUS_STORE, WORK_QUEUE, JobQueries, CLOCK],
+          (store: StatusStore, queue: WorkQueue, queries: JobQueries, clock: Clock) =>
+            new JobRestarter(store, queue, queries, clock, (error) =>
+              logger.warn({ err: error }, 'restarted jobs could not be queued yet; recovery will queue them'),
+            ),
+        ),
+        useCase(JobCopier, [STATUS_STORE, JobAcceptor], (store: StatusStore, acceptor: JobAcceptor) => new JobCopier(store, acceptor)),
         useCase(
           JobRemover,
           [STATUS_STORE, WORK_QUEUE],
@@ -121,14 +151,17 @@ export class InfrastructureModule implements OnApplicationShutdown {
             new VanishedJobReconciler(store, runtime, recorder, clock),
         ),
       ],
-      exports: [APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, ObservationRecorder, JobQueries, JobAcceptor, JobStopper, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
+      exports: [APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, JOB_LOGS, ObservationRecorder, JobQueries, JobLogReader, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
     };
   }
 
-  /** Closes last, after the role modules stopped their workers and watchers. */
+  onModuleInit(): void {
+    this.queue.onError((error) => this.logger.warn({ err: error.message }, 'work queue connection error'));
+  }
+
+  /** Closes last, after the role modules stopped their workers and watchers (Nest closes the queues). */
   async onApplicationShutdown(): Promise<void> {
     await this.runtime.close().catch(() => undefined);
-    await this.queue.close().catch(() => undefined);
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AppConfig } from '@rjs/config';
-import type { JobRuntime } from '@rjs/core';
+import type { JobLogs, JobRuntime } from '@rjs/core';
 import type * as RuntimeAdapters from './runtime-adapters';
 import type { Logger } from '@rjs/platform';
 
@@ -62,9 +62,36 @@ export function createRuntime(config: AppConfig, logger: Logger, hooks: RuntimeH
         qps: config.kubernetes.qps,
         burst: config.kubernetes.burst,
         nodeTypes: path ? parseNodeTypeMapping(readFileSync(path, 'utf8')).mapping : undefined,
+        // The component's own architecture places the jobs that name none (Radix: amd64).
+        defaultArchitecture: config.component.runtime?.architecture,
         logger: logger.child({ runtime: 'kubernetes' }),
         onApiError: hooks.onKubernetesApiError,
       });
     }
   }
+}
+
+/**
+ * Builds the reader of job logs for JOB_RUNTIME. Every role gets one (the api role alone serves
+ * logs too): the local one needs only LOCAL_WORK_DIR, the Kubernetes one a client allowed
+ * `pods/log` get. The adapter is loaded on the first logs request, like the runtime itself.
+ */
+export function createJobLogs(config: AppConfig, hooks: RuntimeHooks = {}): JobLogs {
+  let logs: JobLogs | undefined;
+  const make = (): JobLogs => {
+    const { KubernetesJobLogs, LocalJobLogs } = adapters();
+    switch (config.runtime) {
+      case 'local':
+        return new LocalJobLogs({ workDir: config.local.workDir });
+      case 'kubernetes':
+        return new KubernetesJobLogs({
+          component: config.component.name,
+          namespace: config.kubernetes.namespace,
+          qps: config.kubernetes.qps,
+          burst: config.kubernetes.burst,
+          onApiError: hooks.onKubernetesApiError,
+        });
+    }
+  };
+  return { open: (attempt, options) => (logs ??= make()).open(attempt, options) };
 }

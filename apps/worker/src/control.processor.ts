@@ -4,17 +4,20 @@ import type { Logger } from 'pino';
 import { JobController, PermanentLaunchError } from '@rjs/core';
 import type { ControlWork } from '@rjs/queue';
 import { LOGGER } from '@rjs/platform';
+import { QueueProcessor } from './queue-processor';
 
 /**
  * Stop and remove work for jobs that reached a runtime: one call into JobController. Errors that may
  * pass are rethrown for BullMQ to retry; a job left Stopping is queued again by recovery.
  */
 @Injectable()
-export class ControlProcessor {
+export class ControlProcessor extends QueueProcessor {
   constructor(
     private readonly controller: JobController,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(LOGGER) protected readonly logger: Logger,
+  ) {
+    super();
+  }
 
   async process(work: Job<ControlWork>): Promise<void> {
     const { action, jobName } = work.data;

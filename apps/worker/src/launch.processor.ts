@@ -1,14 +1,18 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Logger } from 'pino';
+import type { AppConfig } from '@rjs/config';
 import { type Clock, type JobRuntime, JobLauncher, type LaunchOutcome, ObservationRecorder, rfc3339, type StatusStore } from '@rjs/core';
 import type { LaunchWork } from '@rjs/queue';
 import { Metrics } from '@rjs/platform';
-import { CLOCK, JOB_RUNTIME, LOGGER, STATUS_STORE } from '@rjs/platform';
+import { APP_CONFIG, CLOCK, JOB_RUNTIME, LOGGER, STATUS_STORE } from '@rjs/platform';
+import { durationInWords, launchRetriesSpent } from './launch-retry';
+import { QueueProcessor } from './queue-processor';
 
 /** A runtime that caps the jobs running at once (the local one): launches wait for a slot, in queue order. */
 interface SlotLimitedRuntime {
-  whenSlotFree(signal?: AbortSignal): Promise<void>;
+  /** `jobName`: a slot its earlier run holds here counts as free (a restart's launch ends that run first). */
+  whenSlotFree(signal?: AbortSignal, jobName?: string): Promise<void>;
 }
 
 export function isSlotLimited(runtime: JobRuntime): runtime is JobRuntime & SlotLimitedRuntime {
@@ -17,13 +21,15 @@ export function isSlotLimited(runtime: JobRuntime): runtime is JobRuntime & Slot
 
 /**
  * Launch work: waits for room in the runtime, then hands the job to JobLauncher. Errors that may
- * pass (runtime or Redis unavailable) are rethrown for BullMQ to retry with backoff; a permanent
- * failure is already recorded on the job and ends the work with UnrecoverableError.
+ * pass (runtime or Redis unavailable) are rethrown for BullMQ to retry with backoff, up to the
+ * give-up time (LAUNCH_RETRY_TIMEOUT_SECONDS); a permanent failure is already recorded on the job
+ * and ends the work with UnrecoverableError.
  */
 @Injectable()
-export class LaunchProcessor {
+export class LaunchProcessor extends QueueProcessor {
   /** Aborted at shutdown: work still waiting for a slot goes back to the head of the queue. */
-  readonly shutdown = new AbortController();
+  private readonly shutdown = new AbortController();
+  private readonly giveUpAfterMs: number;
 
   constructor(
     private readonly launcher: JobLauncher,
@@ -31,15 +37,30 @@ export class LaunchProcessor {
     @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
     @Inject(STATUS_STORE) private readonly store: StatusStore,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) protected readonly logger: Logger,
+    @Inject(APP_CONFIG) config: AppConfig,
     @Optional() private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    super();
+    this.giveUpAfterMs = config.launchRetryTimeoutSeconds * 1000;
+  }
+
+  override start(): void {
+    // One launch at a time keeps queue order while the local runtime waits for a free slot.
+    if (isSlotLimited(this.runtime)) this.worker.concurrency = 1;
+    super.start();
+  }
+
+  override async close(force = false): Promise<void> {
+    this.shutdown.abort();
+    await super.close(force);
+  }
 
   async process(work: Job<LaunchWork>, token?: string): Promise<LaunchOutcome> {
-    const { jobName } = work.data;
+    const { jobName, generation = 0 } = work.data;
     if (isSlotLimited(this.runtime)) {
       try {
-        await this.runtime.whenSlotFree(this.shutdown.signal);
+        await this.runtime.whenSlotFree(this.shutdown.signal, jobName);
       } catch (error) {
         if (!this.shutdown.signal.aborted) throw error;
         // Not an attempt: the work keeps its place and its retry budget.
@@ -49,10 +70,9 @@ export class LaunchProcessor {
     }
     let outcome: LaunchOutcome;
     try {
-      outcome = await this.launcher.launch(jobName);
+      outcome = await this.launcher.launch(jobName, generation);
     } catch (error) {
-      if (isLastAttempt(work)) await this.giveUp(jobName, error);
-      throw error;
+      return this.retryOrGiveUp(work, error);
     }
     if (outcome === 'failed') {
       const record = await this.store.getJob(jobName).catch(() => undefined);
@@ -64,14 +84,29 @@ export class LaunchProcessor {
     return outcome;
   }
 
-  /** Retries are spent: the job would otherwise wait forever, so it fails with the last error in words. */
-  private async giveUp(jobName: string, error: unknown): Promise<void> {
-    const message = `the job could not be launched: the ${this.runtime.kind} runtime stayed unavailable (${(error as Error).message})`;
-    try {
-      await this.recorder.record(jobName, { kind: 'failed', at: rfc3339(this.clock.now()), reason: 'LaunchFailed', message });
-    } catch (recordError) {
-      this.logger.error({ err: recordError, job: jobName }, 'could not record that a job could not be launched');
+  /**
+   * A failure that may pass: BullMQ retries the work (launchBackoffStrategy) until the give-up time
+   * has passed since the first failure. The clock starts there, not at queueing: work may wait long
+   * for a worker or a slot without failing. Then the job fails with the last error in words.
+   */
+  private async retryOrGiveUp(work: Job<LaunchWork>, error: unknown): Promise<never> {
+    const now = Date.now();
+    const failingSince = work.data.failingSince ?? now;
+    // Work queued before retries were timed has a count of attempts instead (20).
+    if (!launchRetriesSpent(failingSince, this.giveUpAfterMs, now) && !isLastAttempt(work)) {
+      if (work.data.failingSince === undefined) await work.updateData({ ...work.data, failingSince });
+      throw error;
     }
+    const message = `the job could not be launched within ${durationInWords(this.giveUpAfterMs / 1000)}: ${(error as Error).message}`;
+    try {
+      const { jobName, generation } = work.data;
+      await this.recorder.record(jobName, { kind: 'failed', at: rfc3339(this.clock.now()), generation, reason: 'LaunchFailed', message });
+    } catch (recordError) {
+      // Not given up then: the job would stay Waiting for good. The next attempt tries both again.
+      this.logger.error({ err: recordError, job: work.data.jobName }, 'could not record that a job could not be launched');
+      throw error;
+    }
+    throw new UnrecoverableError(message);
   }
 }
 

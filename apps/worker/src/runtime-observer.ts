@@ -1,12 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { type JobRuntime, ObservationRecorder, VanishedJobReconciler } from '@rjs/core';
+import { type BackoffPolicy, backoffDelay, type JobRuntime, ObservationRecorder, VanishedJobReconciler } from '@rjs/core';
 import { Readiness } from '@rjs/platform';
 import { JOB_RUNTIME, LOGGER } from '@rjs/platform';
 import { PeriodicTask } from './periodic-task';
 import { WORKER_OPTIONS, type WorkerOptions } from './worker-options';
 
-const START_RETRY_MAX_MS = 30_000;
+const START_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 30_000 };
 
 /**
  * Connects the runtime's observations to the one write path (ObservationRecorder), then gives a
@@ -41,14 +41,14 @@ export class RuntimeObserver {
    */
   async start({ retry }: { retry: boolean }): Promise<void> {
     this.readiness?.register(`${this.runtime.kind} runtime observed`, () => this.started && (this.runtime.isSynced?.() ?? true));
-    for (let attempt = 0; !this.stopped; attempt++) {
+    for (let retry = 1; !this.stopped; retry++) {
       try {
         await this.runtime.start((jobName, observation) => this.recorder.record(jobName, observation).then(() => undefined));
         this.started = true;
         break;
       } catch (error) {
         if (!retry) throw error;
-        const delay = Math.min(1000 * 2 ** attempt, START_RETRY_MAX_MS);
+        const delay = backoffDelay(retry, START_RETRY);
         this.logger.warn({ err: error, runtime: this.runtime.kind, retryInMs: delay }, 'the runtime could not start observing; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }

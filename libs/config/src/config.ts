@@ -20,6 +20,10 @@ export interface AppConfig {
   roles: Role[];
   runtime: RuntimeKind;
   maxBodyBytes: number;
+  /** A launch that keeps failing for a reason that may pass is retried this long after its first failure, then the job fails. */
+  launchRetryTimeoutSeconds: number;
+  /** Finished jobs and batches are removed this long after they ended; 0 keeps them for good. */
+  retentionSeconds: number;
   local: { maxRunning: number; workDir: string; stopGraceSeconds: number };
   kubernetes: {
     namespace?: string;
@@ -31,6 +35,11 @@ export interface AppConfig {
   bullBoard: { user?: string; password?: string };
   log: { level: string; format: 'json' | 'pretty' };
 }
+
+/** RETENTION_SECONDS when unset: 7 days. */
+export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+/** 100 years: any longer is "keep everything" (0), and milliseconds stay exact integers. */
+const MAX_RETENTION_SECONDS = 100 * 365 * 24 * 3600;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -124,6 +133,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     runtime: reader.oneOf('JOB_RUNTIME', ['local', 'kubernetes'] as const, 'local'),
     // Big enough for a batch of many payloads; each payload is still capped at 1 MB.
     maxBodyBytes: reader.int('MAX_BODY_BYTES', 64 * 1024 * 1024, 1024),
+    launchRetryTimeoutSeconds: reader.int('LAUNCH_RETRY_TIMEOUT_SECONDS', 3600, 0, 7 * 24 * 3600),
+    retentionSeconds: reader.int('RETENTION_SECONDS', DEFAULT_RETENTION_SECONDS, 0, MAX_RETENTION_SECONDS),
     local: {
       maxRunning: reader.int('LOCAL_MAX_RUNNING', Math.max(1, cpus().length), 1, 10_000),
       workDir: resolve(cwd, reader.string('LOCAL_WORK_DIR') ?? join(tmpdir(), 'radix-job-scheduler')),

@@ -70,6 +70,16 @@ describe('parseJobComponent: valid files', () => {
   });
 });
 
+describe('parseJobComponent: values the original treats as not set', () => {
+  it('takes a variable without a value (`VAR:`) as "" and `gpuCount: ""` as not set, as a request does', () => {
+    const text = 'spec:\n  jobs:\n    - name: compute\n      schedulerPort: 8000\n      variables:\n        EMPTY:\n        SET: "x"\n      node:\n        gpu: gpu1\n        gpuCount: ""\n';
+    expect(parseJobComponent(text, undefined, undefined)).toEqual({
+      component: { name: 'compute', schedulerPort: 8000, payloadPath: undefined, variables: { EMPTY: '', SET: 'x' }, node: { gpu: 'gpu1' } },
+      problems: [],
+    });
+  });
+});
+
 describe('parseJobComponent: a bad value of each kind, with its path in the file', () => {
   it.each<{ name: string; fields: Record<string, unknown>; problem: string }>([
     // Fields of the file alone.
@@ -116,7 +126,8 @@ describe('parseJobComponent: a bad value of each kind, with its path in the file
     { name: 'variables as a list', fields: { variables: ['A=1'] }, problem: 'spec.jobs[0].variables: must be an object of strings, got an array' },
     { name: 'a variable name with a hyphen', fields: { variables: { 'MY-VAR': 'x' } }, problem: 'spec.jobs[0].variables.MY-VAR: is not a valid variable name (letters, digits and _, not starting with a digit)' },
     { name: 'an unquoted number as a variable', fields: { variables: { PORT: 8080 } }, problem: 'spec.jobs[0].variables.PORT: must be a string, got a number' },
-    { name: 'a variable without a value', fields: { variables: { EMPTY: null } }, problem: 'spec.jobs[0].variables.EMPTY: must be a string, got null' },
+    { name: 'a variable that is a list', fields: { variables: { LIST: ['a'] } }, problem: 'spec.jobs[0].variables.LIST: must be a string, got an array' },
+    { name: 'gpuCount of blanks', fields: { node: { gpuCount: ' ' } }, problem: 'spec.jobs[0].node.gpuCount: must be a non-negative whole number (e.g. "1")' },
     { name: 'command as a string', fields: { command: 'node main.js' }, problem: 'spec.jobs[0].command: must be an array of strings, got a string' },
     { name: 'args with a number', fields: { args: ['--n', 3] }, problem: 'spec.jobs[0].args[1]: must be a string, got a number' },
     // environmentConfig: its shape, and the same rules for the options it overrides.
@@ -232,5 +243,61 @@ describe('parseJobComponent: environmentConfig', () => {
   it("reports a request over the job's own limit once, at the job, when an environment changes other resources", () => {
     const bad = withJob({ resources: { limits: { cpu: '1' }, requests: { cpu: '2' } }, environmentConfig: [{ environment: 'dev', resources: { limits: { memory: '1Gi' } } }] });
     expect(parseJobComponent(bad, undefined, 'dev').problems).toEqual(['spec.jobs[0].resources.requests.cpu: must not exceed the limit (2 > 1)']);
+  });
+});
+
+describe('parseJobComponent: batchStatusRules', () => {
+  const failed = { condition: 'Any', operator: 'In', jobStatuses: ['Failed'], batchStatus: 'Failed' };
+  const completed = { condition: 'All', operator: 'NotIn', jobStatuses: ['Waiting', 'Active', 'Running', 'Stopping'], batchStatus: 'Completed' };
+
+  it('reads the rules in their order', () => {
+    expect(parseJobComponent(withJob({ batchStatusRules: [failed, completed] }), undefined, undefined).component?.batchStatusRules).toEqual([failed, completed]);
+  });
+
+  it('has none when the file sets none (or leaves the field empty)', () => {
+    expect(parseJobComponent(withJob({}), undefined, undefined).component).not.toHaveProperty('batchStatusRules');
+    expect(parseJobComponent(withJob({ batchStatusRules: null }), undefined, undefined).component).not.toHaveProperty('batchStatusRules');
+  });
+
+  it("takes an environment's rules instead of the job's, as a whole", () => {
+    const text = withJob({ batchStatusRules: [failed], environmentConfig: [{ environment: 'prod', batchStatusRules: [completed] }, { environment: 'dev' }] });
+    expect(parseJobComponent(text, undefined, 'prod').component?.batchStatusRules).toEqual([completed]);
+    expect(parseJobComponent(text, undefined, 'dev').component?.batchStatusRules).toEqual([failed]);
+  });
+
+  it.each<{ name: string; rules: unknown; problem: string }>([
+    { name: 'rules as a map', rules: { first: failed }, problem: 'spec.jobs[0].batchStatusRules: must be an array of rules, got an object' },
+    { name: 'a rule that is no object', rules: [failed, 'Failed'], problem: 'spec.jobs[0].batchStatusRules[1]: must be an object' },
+    { name: 'an unknown operator', rules: [failed, { ...completed, operator: 'Equals' }], problem: 'spec.jobs[0].batchStatusRules[1].operator: must be one of In, NotIn' },
+    { name: 'an unknown condition', rules: [{ ...failed, condition: 'Some' }], problem: 'spec.jobs[0].batchStatusRules[0].condition: must be one of All, Any' },
+    { name: 'no condition', rules: [{ ...failed, condition: undefined }], problem: 'spec.jobs[0].batchStatusRules[0].condition: must be one of All, Any' },
+    {
+      name: 'an unknown job status',
+      rules: [{ ...failed, jobStatuses: ['Failed', 'Completed'] }],
+      problem: 'spec.jobs[0].batchStatusRules[0].jobStatuses[1]: must be one of Waiting, Active, Running, Succeeded, Failed, Stopping, Stopped',
+    },
+    { name: 'no job statuses', rules: [{ ...failed, jobStatuses: [] }], problem: 'spec.jobs[0].batchStatusRules[0].jobStatuses: must hold at least one value' },
+    { name: 'job statuses as a string', rules: [{ ...failed, jobStatuses: 'Failed' }], problem: 'spec.jobs[0].batchStatusRules[0].jobStatuses: must be a list, got a string' },
+    { name: 'a repeated job status', rules: [{ ...failed, jobStatuses: ['Failed', 'Failed'] }], problem: 'spec.jobs[0].batchStatusRules[0].jobStatuses: must not repeat a value (Failed appears twice)' },
+    {
+      name: 'an unknown batch status',
+      rules: [{ ...failed, batchStatus: 'Done' }],
+      problem: 'spec.jobs[0].batchStatusRules[0].batchStatus: must be one of Waiting, Active, Running, Succeeded, Failed, Stopping, Stopped, Completed',
+    },
+  ])('refuses $name, with its path', ({ rules, problem }) => {
+    expect(parseJobComponent(withJob({ batchStatusRules: rules }), undefined, undefined)).toEqual({ problems: [problem] });
+  });
+
+  it('lists every problem of every rule, in an environment too', () => {
+    const text = withJob({
+      batchStatusRules: [{ condition: 'all', operator: 'In', jobStatuses: ['failed'], batchStatus: 'Failed' }, { ...completed, batchStatus: 'Done' }],
+      environmentConfig: [{ environment: 'prod', batchStatusRules: [{ ...failed, operator: 'Out' }] }],
+    });
+    expect(parseJobComponent(text, undefined, undefined).problems).toEqual([
+      'spec.jobs[0].batchStatusRules[0].condition: must be one of All, Any',
+      'spec.jobs[0].batchStatusRules[0].jobStatuses[0]: must be one of Waiting, Active, Running, Succeeded, Failed, Stopping, Stopped',
+      'spec.jobs[0].batchStatusRules[1].batchStatus: must be one of Waiting, Active, Running, Succeeded, Failed, Stopping, Stopped, Completed',
+      'spec.jobs[0].environmentConfig[0].batchStatusRules[0].operator: must be one of In, NotIn',
+    ]);
   });
 });

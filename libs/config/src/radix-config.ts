@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
-import { RadixJobComponentConfigDto, typeOf, validateContract } from '@rjs/contracts';
-import { checkResources, type FieldProblem, type JobComponent, type JobOptions } from '@rjs/core';
+import { BatchStatusRulesDto, RadixJobComponentConfigDto, typeOf, validateContract } from '@rjs/contracts';
+import { type BatchStatusRule, checkResources, type FieldProblem, type JobComponent, type JobOptions } from '@rjs/core';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -19,6 +19,13 @@ function jobOptions(source: Obj, path: string, problems: FieldProblem[]): JobOpt
   const { value, problems: broken } = validateContract<JobOptions>(RadixJobComponentConfigDto, source, path);
   problems.push(...broken);
   return value ?? {};
+}
+
+/** `batchStatusRules` of a job entry or an environmentConfig entry; undefined when the entry has none. */
+function batchStatusRules(source: Obj, path: string, problems: FieldProblem[]): BatchStatusRule[] | undefined {
+  const { value, problems: broken } = validateContract<{ batchStatusRules?: BatchStatusRule[] }>(BatchStatusRulesDto, source, path);
+  problems.push(...broken);
+  return value?.batchStatusRules;
 }
 
 /** An environmentConfig entry wins over the job entry; variables and resources merge key by key. */
@@ -61,6 +68,8 @@ interface EnvironmentEntry {
   at: string;
   environment: string;
   options: JobOptions;
+  /** Replaces the job entry's rules as a whole, as other lists do. */
+  rules?: BatchStatusRule[];
 }
 
 /**
@@ -82,13 +91,14 @@ function environmentEntries(entry: Obj, path: string, problems: FieldProblem[]):
       return;
     }
     const options = jobOptions(item, at, problems);
+    const rules = batchStatusRules(item, at, problems);
     const environment = item.environment;
     const first = entries.find((e) => e.environment === environment);
     if (typeof environment !== 'string' || environment === '') {
       problems.push({ path: `${at}.environment`, message: `must name an environment, got ${typeOf(environment)}` });
     } else if (first) {
       problems.push({ path: `${at}.environment`, message: `"${environment}" is already configured at ${first.at}` });
-    } else entries.push({ at, environment, options });
+    } else entries.push({ at, environment, options, rules });
   });
   return entries;
 }
@@ -139,10 +149,14 @@ export function parseJobComponent(
   const problems: FieldProblem[] = [];
   const { payloadPath } = componentFields(entry, path, problems);
   const base = jobOptions(entry, path, problems);
+  const baseRules = batchStatusRules(entry, path, problems);
   const environments = environmentEntries(entry, path, problems);
   problems.push(...resourceConflicts(base, path, environments));
   if (problems.length) return { problems: problems.map((p) => `${p.path}: ${p.message}`) };
   const chosen = environments.find((e) => e.environment === environment);
   const options = chosen ? mergeEnvironment(base, chosen.options) : base;
-  return { component: { ...options, name: entry.name as string, schedulerPort: entry.schedulerPort as number, payloadPath }, problems: [] };
+  const rules = chosen?.rules ?? baseRules;
+  const component: JobComponent = { ...options, name: entry.name as string, schedulerPort: entry.schedulerPort as number, payloadPath };
+  if (rules) component.batchStatusRules = rules;
+  return { component, problems: [] };
 }

@@ -70,6 +70,17 @@ export const IsMatching = (pattern: RegExp, maxLength: number, what: string) =>
     return pattern.test(v) ? undefined : `must be ${what}`;
   });
 
+/** A list of 1 or more distinct values, each one of `allowed`. */
+export const IsSetOf = (allowed: readonly string[]) =>
+  rule('isSetOf', (v) => {
+    if (!Array.isArray(v)) return `must be a list, got ${typeOf(v)}`;
+    if (v.length === 0) return 'must hold at least one value';
+    const bad = v.findIndex((s) => typeof s !== 'string' || !allowed.includes(s));
+    if (bad >= 0) return [{ at: `[${bad}]`, message: `must be one of ${allowed.join(', ')}` }];
+    const repeated = v.find((s, i) => v.indexOf(s) !== i);
+    return repeated === undefined ? undefined : `must not repeat a value (${repeated} appears twice)`;
+  });
+
 export const IsStringArray = () =>
   rule('isStringArray', (v) => {
     if (!Array.isArray(v)) return `must be an array of strings, got ${typeOf(v)}`;

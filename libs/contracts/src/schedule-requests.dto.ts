@@ -22,7 +22,7 @@ import {
  * Request bodies, mirroring the original's OpenAPI definitions (JobScheduleDescription,
  * RadixJobComponentConfig, BatchScheduleDescription) at every level. Fields not declared here are
  * dropped (the docs' own examples put fields inside `resources`); declared ones must be valid.
- * `null` counts as not set. RadixJobComponentConfig also checks the job options of the job
+ * `null` counts as not set; so do `node.gpuCount: ""` and, for a variable, a null value (`""`). RadixJobComponentConfig also checks the job options of the job
  * component in radixconfig.yaml (libs/config), so a file and a request obey the same rules.
  */
 
@@ -37,6 +37,15 @@ export const EXIT_CODE_OPERATORS = ['In', 'NotIn'] as const;
 const NODE_TYPE = /^(([a-z0-9][-a-z0-9]*)?[a-z0-9])?$/;
 
 const NESTED = { message: 'must be an object' };
+
+/**
+ * A variable without a value (`null` in JSON, `VAR:` in YAML) is the empty string, as the original
+ * stores it. Anything that is no map is left for the rule to name.
+ */
+function nullValuesAsEmpty(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, v === null ? '' : v]));
+}
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
 @ApiSchema({ name: 'FailurePolicyRuleOnExitCodes' })
@@ -111,9 +120,10 @@ export class NodeDto {
   @IsText()
   gpu?: string;
 
-  @ApiPropertyOptional({ description: 'Minimum number of GPUs; a number is accepted too.', example: '1' })
+  @ApiPropertyOptional({ description: 'Minimum number of GPUs; a number is accepted too, "" counts as not set.', example: '1' })
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
+  // "" is unset, as in the original (radix-operator ignores an empty count).
+  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value === '' ? undefined : value))
   @IsGpuCount()
   gpuCount?: string;
 }
@@ -168,8 +178,9 @@ export class RadixJobComponentConfigDto {
   @Type(() => NodeDto)
   node?: NodeDto;
 
-  @ApiPropertyOptional({ ...stringMap, description: 'Environment variables; added to or overriding those of the job component.' })
+  @ApiPropertyOptional({ ...stringMap, description: 'Environment variables; added to or overriding those of the job component. A null value is the empty string.' })
   @IsOptional()
+  @Transform(({ value }) => nullValuesAsEmpty(value))
   @IsStringMap(variableName, anyString)
   variables?: Record<string, string>;
 

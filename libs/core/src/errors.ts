@@ -35,3 +35,4 @@ export class InvalidRequestError extends DomainError {
 
 export const notFound = (what: string) => new DomainError(ErrorCode.NotFound, `${what} is not found`);
 export const badRequest = (message: string) => new DomainError(ErrorCode.BadRequest, message);
+export const conflict = (message: string) => new DomainError(ErrorCode.Conflict, message);

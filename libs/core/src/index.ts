@@ -14,3 +14,4 @@ export * from './validation';
 export * from './views';
 export * from './chunks';
 export * from './use-cases';
+export * from './backoff';

@@ -3,6 +3,8 @@
  * document) and the fully resolved job that a runtime launches.
  */
 
+import type { BatchStatusRule } from './batch-status';
+
 export type ResourceList = Record<string, string>;
 
 export interface Resources {
@@ -70,12 +72,19 @@ export interface JobComponent extends JobOptions {
   schedulerPort: number;
   /** Directory where the payload file is mounted; no payload is accepted without it. */
   payloadPath?: string;
+  /** How the status of a batch follows from its jobs' statuses, before the built-in rules. */
+  batchStatusRules?: BatchStatusRule[];
 }
 
 export const DEFAULT_TIME_LIMIT_SECONDS = 43200;
 export const DEFAULT_BACKOFF_LIMIT = 0;
 /** 1 MB, as the Radix documentation states. */
 export const MAX_PAYLOAD_BYTES = 1_048_576;
+
+/** A payload that is empty or only whitespace counts as none, as in the original (it trims payloads). */
+export function isPayloadGiven(payload: string | undefined): payload is string {
+  return payload !== undefined && payload.trim() !== '';
+}
 
 /** A job with every option resolved, ready for a runtime. The payload travels separately. */
 export interface ResolvedJob {
@@ -98,6 +107,11 @@ export interface ResolvedJob {
   args?: string[];
   payloadPath?: string;
   hasPayload: boolean;
+  /**
+   * The run to launch (JobRecord.generation; absent: the first). Set by the launcher, never stored
+   * with the spec: a restart launches the same spec again as a new run.
+   */
+  generation?: number;
 }
 
 /** A single job is a batch of type `job` holding one job. */

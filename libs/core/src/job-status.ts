@@ -10,12 +10,16 @@ export const JobStatus = {
 } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
 
-/** Batch status values; a batch never reports Active. */
-export type BatchStatus = Exclude<JobStatus, 'Active'>;
+/**
+ * Batch status values, as the original's enum has them: a job's, plus Completed. The built-in rules
+ * never give Active or Completed; a job component's batchStatusRules may give any of them.
+ */
+export const BatchStatus = { ...JobStatus, Completed: 'Completed' } as const;
+export type BatchStatus = (typeof BatchStatus)[keyof typeof BatchStatus];
 
-/** Every job status, in the order of their definition (as the API documents them). */
+/** Every job status and every batch status, in the order of their definition (as the API documents them). */
 export const JOB_STATUSES: readonly JobStatus[] = Object.values(JobStatus);
-export const BATCH_STATUSES: readonly BatchStatus[] = JOB_STATUSES.filter((s): s is BatchStatus => s !== JobStatus.Active);
+export const BATCH_STATUSES: readonly BatchStatus[] = Object.values(BatchStatus);
 
 const FINAL: ReadonlySet<JobStatus> = new Set<JobStatus>([JobStatus.Succeeded, JobStatus.Failed, JobStatus.Stopped]);
 

@@ -1,8 +1,9 @@
+import type { Readable } from 'node:stream';
 import type { ResolvedJob } from './job-spec';
 import type { JobStatus } from './job-status';
 import type { Observation } from './observation';
 import type { JobState } from './batch-status';
-import type { BatchRecord, JobRecord, NewBatch } from './records';
+import type { BatchRecord, JobRecord, JobRun, NewBatch } from './records';
 
 /** Receives what a runtime observes; the one write path for job status sits behind it. */
 export type ObservationSink = (jobName: string, observation: Observation) => Promise<void>;
@@ -19,7 +20,9 @@ export interface JobRuntime {
    */
   start(sink: ObservationSink): Promise<void>;
   /**
-   * Creates the job in the runtime. A job this service already launched counts as success.
+   * Creates run `job.generation` of the job in the runtime. That run launched already counts as
+   * success; an earlier run of the job (a restart) is ended and its runtime object removed first,
+   * so the new run starts under the same name; a later run there means this launch is stale: a no-op.
    * Throws RuntimeUnavailableError when trying again later may work, PermanentLaunchError when not.
    */
   launch(job: ResolvedJob, payload: string | undefined): Promise<void>;
@@ -59,6 +62,36 @@ export interface JobRecordChange {
   changed: boolean;
 }
 
+/** One attempt of a job, as `podStatuses` lists it: number n (1-based) is `podStatuses[n - 1]`. */
+export interface AttemptRef {
+  jobName: string;
+  attempt: number;
+  /** The attempt's name in `podStatuses`: the pod's name on Kubernetes, `<job>-<n>` locally. */
+  podName: string;
+}
+
+export interface LogReadOptions {
+  /** Only the last this many lines of what was printed so far (0: none); absent: everything. */
+  tailLines?: number;
+  /** Keep the stream open and pass on new lines until the attempt ends, then end. */
+  follow: boolean;
+}
+
+/**
+ * What the attempts of a job printed, where the runtime keeps it (the local runtime's log files,
+ * a pod's log on Kubernetes). Serves a process with the role api alone too: it needs no JobRuntime.
+ * Every adapter passes the contract suite in test/runtime-contract/job-logs-contract.ts.
+ */
+export interface JobLogs {
+  /**
+   * Resolves once the output can be read, with a stream of it that is never held whole in memory.
+   * Rejects with a DomainError NotFound when the runtime has no output of the attempt (not started,
+   * or gone with its job or pod; the message says which), RuntimeUnavailableError when it cannot be
+   * reached. Destroying the stream releases what it holds (files, watches, connections).
+   */
+  open(attempt: AttemptRef, options: LogReadOptions): Promise<Readable>;
+}
+
 /** The status records in Redis. Each method is atomic. */
 export interface StatusStore {
   /** Writes batch, job records, specs, payloads, indexes and the dispatch outbox in one step; Conflict on a name clash. */
@@ -82,13 +115,28 @@ export interface StatusStore {
   /** Names of jobs whose status is not final. */
   listUnfinishedJobNames(): Promise<string[]>;
   getSpec(name: string): Promise<ResolvedJob | undefined>;
+  /** The payload stays, like the spec, until the job is deleted or removed by retention (restart and copy need it). */
   getPayload(name: string): Promise<string | undefined>;
-  /** The payload leaves Redis once the runtime holds it. */
-  dropPayload(name: string): Promise<void>;
-  /** Compare-and-set: applies `change` to the current record; retried on a concurrent write. */
+  /** Whether the job's payload is stored, without reading it. */
+  hasPayload(name: string): Promise<boolean>;
+  /**
+   * Compare-and-set: applies `change` to the current record; retried on a concurrent write, so a
+   * change is always decided on the revision it lands on (an observation's generation included).
+   * A change to a new generation (a restart) also puts the job in the dispatch outbox, and a batch
+   * whose job leaves a final status counts as unfinished again, in the same atomic step.
+   */
   update(name: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecordChange>;
-  /** Removes a batch with its jobs and records their names in the cleanup outbox. */
-  deleteBatch(name: string): Promise<string[]>;
+  /** Removes a batch with its jobs and records their names in the cleanup outbox; returns the runs the jobs were at. */
+  deleteBatch(name: string): Promise<JobRun[]>;
+  /** Batches (single jobs' too) whose jobs are all final and ended at or before `cutoff`, oldest first, at most `limit`. */
+  listExpiredBatches(cutoff: Date, limit: number): Promise<string[]>;
+  /**
+   * deleteBatch, only if, checked in the same atomic step, every job of the batch is final and
+   * ended at or before `cutoff`. Returns the names of the removed jobs ([] when nothing was removed).
+   */
+  removeExpiredBatch(name: string, cutoff: Date): Promise<string[]>;
+  /** When the batch that finished longest ago ended; undefined when no finished batch is stored. */
+  oldestFinished(): Promise<Date | undefined>;
   /** Jobs accepted but not yet confirmed in the queue (crash recovery). */
   pendingDispatch(): Promise<string[]>;
   markDispatched(names: string[]): Promise<void>;
@@ -99,12 +147,16 @@ export interface StatusStore {
   countByStatus(): Promise<Record<JobStatus, number>>;
 }
 
-/** The work queue between the API and the workers. */
+/**
+ * The work queue between the API and the workers. Launch and stop work is per run: the work of a
+ * restarted job's new run is queued anew, even while that of an earlier run is still known.
+ */
 export interface WorkQueue {
-  enqueueLaunch(jobNames: string[]): Promise<void>;
+  enqueueLaunch(runs: JobRun[]): Promise<void>;
   /** Removes launch work that no worker has taken yet; work already taken is skipped by the worker. */
-  cancelLaunch(jobNames: string[]): Promise<void>;
-  enqueueStop(jobNames: string[]): Promise<void>;
+  cancelLaunch(runs: JobRun[]): Promise<void>;
+  enqueueStop(runs: JobRun[]): Promise<void>;
+  /** Removal is of everything the runtime keeps for the job, whatever its runs. */
   enqueueRemove(jobNames: string[]): Promise<void>;
 }
 

@@ -33,8 +33,31 @@ export interface JobRecord {
   /** How many attempts failed. */
   failed: number;
   podStatuses: PodStatus[];
-  /** Set when the job reached a runtime; stop and delete then need the worker. */
+  /** Set when the job's current run reached a runtime; stop and delete then need the worker. */
   launched?: boolean;
+  /**
+   * Which run of the job this record follows: absent (0) for the first, one more on each restart.
+   * Runtime objects and observations carry it; an observation of another run changes nothing.
+   */
+  generation?: number;
+  /** When the job was last restarted (RFC3339), as the original's JobStatus has it. */
+  restart?: string;
+}
+
+/** The run of a job that work and observations are about; absent generations are the first run (0). */
+export interface JobRun {
+  name: string;
+  generation: number;
+}
+
+/** The generation of a record, an observation or a resolved job: 0 when absent (the first run). */
+export function generationOf(subject: { generation?: number }): number {
+  return subject.generation ?? 0;
+}
+
+/** The run a record is at. */
+export function runOf(record: JobRecord): JobRun {
+  return { name: record.name, generation: generationOf(record) };
 }
 
 /** The record of a batch (single jobs have one too, of type `job`); its status is derived from its jobs. */

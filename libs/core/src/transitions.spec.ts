@@ -1,7 +1,7 @@
 import { JobStatus } from './job-status';
 import type { Observation, ObservationKind } from './observation';
 import type { JobRecord, PodStatus } from './records';
-import { applyObservation, markLaunched, mergePodStatuses, nextStatus, requestStop } from './transitions';
+import { applyObservation, canRestart, markLaunched, mergePodStatuses, nextStatus, requestStop, restartRun } from './transitions';
 
 const T0 = '2024-01-01T00:00:00Z';
 const T1 = '2024-01-01T00:00:10Z';
@@ -99,6 +99,71 @@ describe('applyObservation', () => {
   it('ignores an observation the status does not accept', () => {
     expect(applyObservation(record({ status: 'Stopping', launched: true }), observe('running'))).toBeUndefined();
   });
+
+  it.each([
+    { name: 'a final report of the first run reaches a restarted job', current: record({ generation: 1 }), observation: observe('stopped', T2) },
+    { name: 'an earlier run reports running', current: record({ status: 'Running', generation: 2, launched: true }), observation: observe('running', T2, { generation: 1 }) },
+    { name: 'a report of a later run reaches an older record (never happens; still refused)', current: record(), observation: observe('running', T2, { generation: 1 }) },
+  ])('changes nothing when $name: an observation only applies to its own run', ({ current, observation }) => {
+    expect(applyObservation(current, observation)).toBeUndefined();
+  });
+
+  it('applies an observation of the run the record is at', () => {
+    expect(applyObservation(record({ generation: 1 }), observe('running', T2, { generation: 1 }))).toMatchObject({ status: 'Running', generation: 1 });
+  });
+});
+
+describe('restartRun: the only way out of a final status', () => {
+  const attempts = [pod('a-1', { replicaStatus: { status: 'Failed' }, podIndex: 0 }), pod('a-2', { replicaStatus: { status: 'Failed' }, podIndex: 1 })];
+  const finished = record({ status: 'Failed', launched: true, started: T0, ended: T1, message: 'backoff limit', failed: 2, podStatuses: attempts });
+
+  it.each([
+    { from: JobStatus.Waiting, to: JobStatus.Waiting },
+    { from: JobStatus.Active, to: JobStatus.Waiting },
+    { from: JobStatus.Running, to: JobStatus.Waiting },
+    { from: JobStatus.Stopping, to: undefined },
+    { from: JobStatus.Succeeded, to: JobStatus.Waiting },
+    { from: JobStatus.Failed, to: JobStatus.Waiting },
+    { from: JobStatus.Stopped, to: JobStatus.Waiting },
+  ])('$from -> $to', ({ from, to }) => {
+    expect(canRestart(from)).toBe(to !== undefined);
+    expect(restartRun(record({ status: from }), T2)?.status).toBe(to);
+  });
+
+  it('starts the next generation, Waiting, with restart set, keeping the earlier attempts and dropping what described the earlier run', () => {
+    expect(restartRun(finished, T2)).toEqual({
+      name: 'job-a',
+      batchName: 'batch-a',
+      batchType: 'job',
+      created: T0,
+      updated: T2,
+      status: 'Waiting',
+      failed: 2,
+      podStatuses: attempts,
+      generation: 1,
+      restart: T2,
+    });
+    expect(restartRun({ ...finished, generation: 4 }, T2)?.generation).toBe(5);
+  });
+
+  it('ends the attempts of the earlier run that had not ended: the restart stops them', () => {
+    const running = record({ status: 'Running', launched: true, podStatuses: [pod('a-1', { replicaStatus: { status: 'Failed' }, endTime: T0 }), pod('a-2', { podIndex: 1 })] });
+    expect(restartRun(running, T2)?.podStatuses).toEqual([
+      pod('a-1', { replicaStatus: { status: 'Failed' }, endTime: T0 }),
+      pod('a-2', { podIndex: 1, replicaStatus: { status: 'Stopped' }, endTime: T2 }),
+    ]);
+  });
+
+  it('numbers the new run\'s attempts after the earlier ones', () => {
+    const restarted = restartRun(finished, T2)!;
+    const next = applyObservation(restarted, observe('running', T2, { generation: 1, podStatuses: [pod('a-3')] }))!;
+    expect(next.podStatuses.map((p) => [p.name, p.podIndex])).toEqual([
+      ['a-1', 0],
+      ['a-2', 1],
+      ['a-3', 2],
+    ]);
+    expect(next).toMatchObject({ status: 'Running', started: T2, launched: true });
+  });
 });
 
 describe('mergePodStatuses', () => {
@@ -125,6 +190,11 @@ describe('requestStop', () => {
     { name: 'a Waiting job that a runtime holds is Stopping', current: record({ launched: true }), expected: { status: 'Stopping', updated: T1 } },
     { name: 'an Active job is Stopping', current: record({ status: 'Active', launched: true }), expected: { status: 'Stopping', updated: T1 } },
     { name: 'a Running job is Stopping', current: record({ status: 'Running', launched: true }), expected: { status: 'Stopping', updated: T1 } },
+    {
+      name: 'a restarted job not yet launched again is Stopping: its earlier run may still be in the runtime',
+      current: record({ generation: 1, restart: T0 }),
+      expected: { status: 'Stopping', updated: T1 },
+    },
   ])('$name', ({ current, expected }) => {
     expect(requestStop(current, T1)).toEqual({ ...current, ...expected });
   });
@@ -142,7 +212,12 @@ describe('markLaunched', () => {
     expect(markLaunched(current, T1)).toEqual({ ...current, ...expected });
   });
 
+  it('marks the run launched that the record is at', () => {
+    expect(markLaunched(record({ generation: 2 }), T1, 2)).toMatchObject({ status: 'Active', launched: true });
+  });
+
   it.each([
+    { name: 'the job was restarted since (the launch is of an earlier run)', current: record({ generation: 1 }) },
     { name: 'already launched', current: record({ status: 'Active', launched: true }) },
     { name: 'stopped before the launch finished', current: record({ status: 'Stopped', ended: T0 }) },
     { name: 'already succeeded', current: record({ status: 'Succeeded', ended: T0 }) },

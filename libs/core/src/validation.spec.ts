@@ -1,4 +1,4 @@
-import { MAX_PAYLOAD_BYTES, type ResolvedJob, type Resources } from './job-spec';
+import { isPayloadGiven, MAX_PAYLOAD_BYTES, type ResolvedJob, type Resources } from './job-spec';
 import { checkResolvedJob } from './validation';
 
 const job = (changes: Partial<ResolvedJob> = {}): ResolvedJob => ({
@@ -18,7 +18,6 @@ const job = (changes: Partial<ResolvedJob> = {}): ResolvedJob => ({
 describe('checkResolvedJob: payload', () => {
   it.each([
     { name: 'no payload', payloadPath: undefined, payload: undefined, problems: [] },
-    { name: 'an empty payload counts as none', payloadPath: undefined, payload: '', problems: [] },
     { name: 'a payload with a payload.path', payloadPath: '/c/args', payload: '{"x":1}', problems: [] },
     {
       name: 'a payload without a payload.path',
@@ -47,6 +46,20 @@ describe('checkResolvedJob: payload', () => {
     expect(checkResolvedJob(job({ payloadPath: undefined }), 'x', 'jobScheduleDescriptions[3]')).toEqual([
       { path: 'jobScheduleDescriptions[3].payload', message: expect.stringContaining('no payload.path') },
     ]);
+  });
+});
+
+describe('isPayloadGiven: what counts as a payload', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    [' ', false],
+    [' \t\r\n ', false],
+    ['x', true],
+    ['  {"x": 1}  ', true],
+    ['0', true],
+  ])('%j -> %s', (payload, given) => {
+    expect(isPayloadGiven(payload)).toBe(given);
   });
 });
 

@@ -7,11 +7,11 @@ const join = (base: string, field: string) => (base ? `${base}.${field}` : field
 /**
  * Rules that need the merged job (per-field rules live with the request DTOs): a payload needs a
  * payload.path on the component and must fit in 1 MB; resource values are quantities and requests
- * do not exceed limits.
+ * do not exceed limits. `payload` is undefined when the job has none (see isPayloadGiven).
  */
 export function checkResolvedJob(job: ResolvedJob, payload: string | undefined, path: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  if (payload !== undefined && payload !== '') {
+  if (payload !== undefined) {
     if (!job.payloadPath) {
       problems.push({ path: join(path, 'payload'), message: `is not accepted: job component ${job.component} has no payload.path` });
     } else if (Buffer.byteLength(payload, 'utf8') > MAX_PAYLOAD_BYTES) {

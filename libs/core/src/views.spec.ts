@@ -71,6 +71,13 @@ describe('toBatchView', () => {
     expect(view).not.toHaveProperty('ended');
   });
 
+  it("applies the component's batchStatusRules to a batch, not to a single job's batch (as the original)", () => {
+    const rules = [{ condition: 'Any' as const, operator: 'In' as const, jobStatuses: ['Running' as const], batchStatus: 'Active' as const }];
+    expect(toBatchView(batch, jobs, false, rules).status).toBe('Active');
+    const single: BatchRecord = { ...batch, batchType: 'job', jobNames: ['j2'] };
+    expect(toBatchView(single, [job({ name: 'j2', status: 'Running' })], false, rules).status).toBe('Running');
+  });
+
   it('has jobStatuses [] (not null) for a batch whose jobs are gone', () => {
     expect(toBatchView(batch, [], true).jobStatuses).toEqual([]);
   });

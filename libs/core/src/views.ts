@@ -1,4 +1,4 @@
-import { type DerivedBatchState, deriveBatchState } from './batch-status';
+import { type BatchStatusRule, type DerivedBatchState, deriveBatchState } from './batch-status';
 import type { BatchStatus, JobStatus } from './job-status';
 import type { BatchRecord, JobRecord, PodStatus } from './records';
 
@@ -14,6 +14,8 @@ export interface JobStatusView {
   status: JobStatus;
   message?: string;
   failed: number;
+  /** When the job was last restarted. */
+  restart?: string;
   podStatuses: PodStatus[];
 }
 
@@ -45,6 +47,7 @@ export function toJobView(record: JobRecord): JobStatusView {
     status: record.status,
     message: record.message,
     failed: record.failed,
+    restart: record.restart,
     podStatuses: record.podStatuses,
   };
   return dropUndefined(view);
@@ -59,10 +62,19 @@ export interface StreamedBatchView {
   jobStatuses: AsyncIterable<JobStatusView[]>;
 }
 
-export function toBatchView(batch: BatchRecord, jobs: JobRecord[], withJobs: boolean): BatchStatusView {
-  const view: BatchStatusView = toBatchHeader(batch, deriveBatchState(jobs));
+/**
+ * `rules` are the job component's batchStatusRules. As in the original they apply to batches only:
+ * a single job's batch has its job's status by the built-in rules.
+ */
+export function toBatchView(batch: BatchRecord, jobs: JobRecord[], withJobs: boolean, rules: readonly BatchStatusRule[] = []): BatchStatusView {
+  const view: BatchStatusView = toBatchHeader(batch, deriveBatchState(jobs, rulesOf(batch, rules)));
   if (withJobs) view.jobStatuses = jobs.map(toJobView);
   return view;
+}
+
+/** The batchStatusRules that apply to a batch: none to a single job's. */
+export function rulesOf(batch: BatchRecord, rules: readonly BatchStatusRule[]): readonly BatchStatusRule[] {
+  return batch.batchType === 'batch' ? rules : [];
 }
 
 /** A BatchStatus without `jobStatuses`, from the state derived from all of its jobs. */

@@ -2,5 +2,5 @@
 // metrics. Apps import these from here, never from one another.
 export * from './tokens';
 export { createLogger, type Logger, PinoNestLogger, REDACTED, REDACTED_PATHS } from './logging';
-export { Readiness, type ReadinessCheck } from './readiness';
+export { Readiness, type ReadinessCheck, type ReadinessWarning } from './readiness';
 export { Metrics, QUEUE_STATES } from './metrics';

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { StatusStore } from '@rjs/core';
+import type { Clock, StatusStore } from '@rjs/core';
 import type { BullMqWorkQueue } from '@rjs/queue';
 import type { Logger } from './logging';
-import { LOGGER, STATUS_STORE, WORK_QUEUE } from './tokens';
+import { CLOCK, LOGGER, STATUS_STORE, WORK_QUEUE } from './tokens';
 
 /** The BullMQ states /metrics reports a depth for. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -23,11 +23,14 @@ export class Metrics {
   private readonly dispatchLatency: Histogram;
   private readonly statusLag: Histogram;
   private readonly kubernetesApiErrors: Counter<'code'>;
+  private readonly retentionRemoved: Counter;
+  private readonly storeFullRefusals: Counter;
 
   constructor(
     @Inject(WORK_QUEUE) queue: BullMqWorkQueue,
     @Inject(STATUS_STORE) store: StatusStore,
     @Inject(LOGGER) logger: Logger,
+    @Inject(CLOCK) clock: Clock,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -55,6 +58,17 @@ export class Metrics {
       name: 'rjs_kubernetes_api_errors_total',
       help: 'Failed Kubernetes API calls by HTTP status code (or error code when there was no response)',
       labelNames: ['code'],
+      registers,
+    });
+
+    this.retentionRemoved = new Counter({
+      name: 'rjs_retention_removed_jobs_total',
+      help: 'Job records removed by retention (RETENTION_SECONDS after their batch ended), with their batch records',
+      registers,
+    });
+    this.storeFullRefusals = new Counter({
+      name: 'rjs_store_full_refusals_total',
+      help: 'Requests answered 503 because Redis refused a write for want of memory (maxmemory reached)',
       registers,
     });
 
@@ -89,6 +103,30 @@ export class Metrics {
         }
       },
     });
+    new Gauge({
+      name: 'rjs_oldest_finished_age_seconds',
+      help: 'Time since the batch or single job that finished longest ago ended (0 when none is stored); well above RETENTION_SECONDS, retention lags',
+      registers,
+      async collect() {
+        this.reset();
+        try {
+          const oldest = await store.oldestFinished();
+          this.set(oldest ? Math.max(0, (clock.now().getTime() - oldest.getTime()) / 1000) : 0);
+        } catch (error) {
+          logger.debug({ err: error }, 'the oldest finished record left out of the scrape');
+        }
+      },
+    });
+  }
+
+  /** Job records that retention removed. */
+  countRetentionRemoved(jobs: number): void {
+    this.retentionRemoved.inc(jobs);
+  }
+
+  /** A request refused because Redis is out of memory. */
+  countStoreFull(): void {
+    this.storeFullRefusals.inc();
   }
 
   /** Accepted -> created in the runtime. */

@@ -6,3 +6,4 @@ export const WORK_QUEUE = Symbol('WORK_QUEUE');
 export const JOB_RUNTIME = Symbol('JOB_RUNTIME');
 export const CLOCK = Symbol('CLOCK');
 export const LOGGER = Symbol('LOGGER');
+export const JOB_LOGS = Symbol('JOB_LOGS');

@@ -1,68 +1,95 @@
-import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { WorkQueue } from '@rjs/core';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { JobsOptions, Queue } from 'bullmq';
+import type { JobRun, WorkQueue } from '@rjs/core';
 import {
   type ControlAction,
   type ControlWork,
   controlJobId,
-  controlQueueName,
+  LAUNCH_BACKOFF_TYPE,
   launchJobId,
-  launchQueueName,
   type LaunchWork,
 } from './queue-names';
 
-/**
- * Retries cover a runtime that is unavailable for a while (API server down, throttling): about
- * 20 attempts with exponential backoff capped by BullMQ's own growth give well over an hour.
- */
-export const WORK_OPTIONS: JobsOptions = {
-  attempts: 20,
-  backoff: { type: 'exponential', delay: 1000 },
-  // Keep some history for the queue UI; the status records are the source of truth.
+// Keep some history for the queue UI; the status records are the source of truth.
+const HISTORY: JobsOptions = {
   removeOnComplete: { count: 1000, age: 24 * 3600 },
   removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
 };
 
+/**
+ * Retries cover a runtime that is unavailable for a while (API server down, throttling). They end
+ * at the give-up time (LAUNCH_RETRY_TIMEOUT_SECONDS), not after a count; the workers' backoff
+ * strategy caps each wait.
+ */
+export const LAUNCH_WORK_OPTIONS: JobsOptions = {
+  ...HISTORY,
+  attempts: Number.MAX_SAFE_INTEGER,
+  backoff: { type: LAUNCH_BACKOFF_TYPE },
+};
+
+/** Stops and removals: 20 attempts with BullMQ's exponential backoff; recovery queues a lost stop again. */
+export const CONTROL_WORK_OPTIONS: JobsOptions = {
+  ...HISTORY,
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 1000 },
+};
+
+/**
+ * The names the two queues are registered and injected under (BullModule.registerQueue,
+ * @InjectQueue). Their names in Redis depend on the component: see queue-names.ts.
+ */
+export const LAUNCH_QUEUE = 'launch';
+export const CONTROL_QUEUE = 'control';
+
+/** The producer: the API and recovery queue work here; Nest creates and closes the queues. */
+@Injectable()
 export class BullMqWorkQueue implements WorkQueue {
-  readonly launchQueue: Queue<LaunchWork>;
-  readonly controlQueue: Queue<ControlWork>;
+  constructor(
+    @InjectQueue(LAUNCH_QUEUE) readonly launchQueue: Queue<LaunchWork>,
+    @InjectQueue(CONTROL_QUEUE) readonly controlQueue: Queue<ControlWork>,
+  ) {}
 
-  /** `onError` receives connection errors (Redis down); without a listener BullMQ prints them to the console. */
-  constructor(connection: Redis, component: string, onError: (error: Error) => void = () => undefined) {
-    this.launchQueue = new Queue<LaunchWork>(launchQueueName(component), { connection });
-    this.controlQueue = new Queue<ControlWork>(controlQueueName(component), { connection });
-    this.launchQueue.on('error', onError);
-    this.controlQueue.on('error', onError);
+  /** Connection errors (Redis down) go here; without a listener BullMQ prints them to the console. */
+  onError(listener: (error: Error) => void): void {
+    this.launchQueue.on('error', listener);
+    this.controlQueue.on('error', listener);
   }
 
-  async enqueueLaunch(jobNames: string[]): Promise<void> {
-    if (jobNames.length === 0) return;
+  async enqueueLaunch(runs: JobRun[]): Promise<void> {
+    if (runs.length === 0) return;
     await this.launchQueue.addBulk(
-      jobNames.map((jobName) => ({ name: 'launch', data: { jobName }, opts: { ...WORK_OPTIONS, jobId: launchJobId(jobName) } })),
+      runs.map((run) => ({ name: 'launch', data: workData(run), opts: { ...LAUNCH_WORK_OPTIONS, jobId: launchJobId(run.name, run.generation) } })),
     );
   }
 
-  async cancelLaunch(jobNames: string[]): Promise<void> {
+  async cancelLaunch(runs: JobRun[]): Promise<void> {
     // A job that a worker already holds is locked and stays; the worker skips it (the record is final or gone).
-    await Promise.all(jobNames.map((name) => this.launchQueue.remove(launchJobId(name)).catch(() => 0)));
+    await Promise.all(runs.map((run) => this.launchQueue.remove(launchJobId(run.name, run.generation)).catch(() => 0)));
   }
 
-  enqueueStop(jobNames: string[]): Promise<void> {
-    return this.enqueueControl('stop', jobNames);
+  enqueueStop(runs: JobRun[]): Promise<void> {
+    return this.enqueueControl('stop', runs);
   }
 
+  /** One removal per job, whatever run it was at: its id is that of the first run. */
   enqueueRemove(jobNames: string[]): Promise<void> {
-    return this.enqueueControl('remove', jobNames);
+    return this.enqueueControl('remove', jobNames.map((name) => ({ name, generation: 0 })));
   }
 
-  private async enqueueControl(action: ControlAction, jobNames: string[]): Promise<void> {
-    if (jobNames.length === 0) return;
+  private async enqueueControl(action: ControlAction, runs: JobRun[]): Promise<void> {
+    if (runs.length === 0) return;
     await this.controlQueue.addBulk(
-      jobNames.map((jobName) => ({ name: action, data: { action, jobName }, opts: { ...WORK_OPTIONS, jobId: controlJobId(action, jobName) } })),
+      runs.map((run) => ({
+        name: action,
+        data: { action, ...workData(run) },
+        opts: { ...CONTROL_WORK_OPTIONS, jobId: controlJobId(action, run.name, run.generation) },
+      })),
     );
   }
+}
 
-  async close(): Promise<void> {
-    await Promise.all([this.launchQueue.close(), this.controlQueue.close()]);
-  }
+/** The first run's work has no generation field, as work queued before restarts existed. */
+function workData({ name, generation }: JobRun): { jobName: string; generation?: number } {
+  return generation > 0 ? { jobName: name, generation } : { jobName: name };
 }

@@ -1,2 +1,3 @@
 export * from './redis-keys';
 export * from './redis-status-store';
+export * from './redis-memory';

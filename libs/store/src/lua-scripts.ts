@@ -2,6 +2,13 @@
  * Lua scripts run atomically inside Redis: a request is recorded whole or not at all, a status
  * write only lands on the revision it was computed from, and the status counts move in the same
  * step as the records they count.
+ *
+ * A full Redis (maxmemory with noeviction) cannot leave half a script behind either: it refuses a
+ * command that needs memory only while the script has written nothing yet, and lets a script that
+ * has begun writing finish (test/store/redis-full.spec.ts checks both). So CREATE_BATCH, whose first
+ * write is a SET, is refused whole (keep it so: a write that needs no memory first, such as a DEL,
+ * would let it run in a full Redis), and REMOVE_BATCH, whose first write is a DEL, frees memory even
+ * in a full Redis.
  */
 
 /**
@@ -15,15 +22,16 @@ end
 `;
 
 /**
- * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, statusCounts, then per job: job, payload.
- * ARGV: batchDoc, createdMs, indexMember, then per job: name, doc, spec, payload ('' = none), hasPayload ('1'/'0'), status.
+ * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, statusCounts, openBatches, finished, then per job: job, payload.
+ * ARGV: batchDoc, createdMs, indexMember, batchName, openJobs (how many jobs are not final), then per job:
+ * name, doc, spec, payload ('' = none), hasPayload ('1'/'0'), status.
  * Returns 0 when the batch name is taken (nothing written), 1 when written.
  * The index sets get the names 1,000 per SADD and the counts one HINCRBY per status: a batch of
  * 10,000 jobs makes 20 SADDs and 1 HINCRBY instead of 20,000 and 10,000 (unpack stays well
  * below Lua's limit of about 8,000 values).
  */
 export const CREATE_BATCH = `${ADD_TO_STATUS_COUNT}
-local FIXED_KEYS, KEYS_PER_JOB, FIXED_ARGS, ARGS_PER_JOB, CHUNK = 5, 2, 3, 6, 1000
+local FIXED_KEYS, KEYS_PER_JOB, FIXED_ARGS, ARGS_PER_JOB, CHUNK = 7, 2, 5, 6, 1000
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local jobCount = (#KEYS - FIXED_KEYS) / KEYS_PER_JOB
 for i = 1, jobCount do
@@ -49,13 +57,23 @@ for i = 1, jobCount do
 end
 if #names > 0 then addNames() end
 for status, count in pairs(counts) do addToStatusCount(KEYS[5], status, count) end
+if tonumber(ARGV[5]) > 0 then redis.call('HSET', KEYS[6], ARGV[4], ARGV[5]) else redis.call('ZADD', KEYS[7], ARGV[2], ARGV[4]) end
 return 1
 `;
 
 /**
  * Compare-and-set of one job record. The old status is the one in the document at expectedRev,
- * so the counts stay exact: a write computed from a stale read never lands.
- * KEYS: job, unfinished, statusCounts. ARGV: expectedRev, newDoc, name, final ('1'/'0'), oldStatus, newStatus.
+ * so the counts stay exact: a write computed from a stale read never lands (nor does an
+ * observation judged against the run, or generation, of a stale read).
+ * The job that leaves its batch with no unfinished job puts the batch in the finished index, scored
+ * by its `ended`. (A batch recorded before that index existed has no open count: its first job to
+ * finish puts it there early, and REMOVE_BATCH takes it out again while a job has not finished.)
+ * A job that leaves a final status (a restart) makes its batch unfinished again: counted open, out
+ * of the finished index, so retention leaves it alone. A new run (a restart) enters the dispatch
+ * outbox in the same step, as an accepted job does.
+ * KEYS: job, unfinished, statusCounts, openBatches, finished, dispatchOutbox.
+ * ARGV: expectedRev, newDoc, name, final ('1'/'0'), oldStatus, newStatus, wasFinal ('1'/'0'), batchName, endedMs,
+ * newRun ('1'/'0').
  * Returns -1 when the record is gone, 0 on a revision mismatch, 1 when written.
  */
 export const COMPARE_AND_SET = `${ADD_TO_STATUS_COUNT}
@@ -68,31 +86,76 @@ if ARGV[5] ~= ARGV[6] then
   addToStatusCount(KEYS[3], ARGV[5], -1)
   addToStatusCount(KEYS[3], ARGV[6], 1)
 end
+if ARGV[4] == '1' and ARGV[7] == '0' and redis.call('HINCRBY', KEYS[4], ARGV[8], -1) <= 0 then
+  redis.call('HDEL', KEYS[4], ARGV[8])
+  redis.call('ZADD', KEYS[5], ARGV[9], ARGV[8])
+end
+if ARGV[4] == '0' and ARGV[7] == '1' then
+  redis.call('HINCRBY', KEYS[4], ARGV[8], 1)
+  redis.call('ZREM', KEYS[5], ARGV[8])
+end
+if ARGV[10] == '1' then redis.call('SADD', KEYS[6], ARGV[3]) end
 return 1
 `;
 
 /**
- * Deletes a batch with its jobs; each job's current status leaves the counts in the same step.
+ * Removes a batch with its jobs, indexes and counts, and puts the job names in the cleanup outbox
+ * (the runtime's leftovers go next): DELETE asks for it unconditionally, retention with a cutoff.
+ * With a cutoff the batch goes only if, checked in this same step, none of its jobs is unfinished
+ * and none ended after the cutoff, so removers that race (several processes, a DELETE) are
+ * harmless and an unfinished job is never touched. `ended` is RFC3339 UTC (records.ts), whose
+ * text sorts as its time, so it is compared as text with the cutoff in the same form.
  * A batch's job names never change, so the caller reads them first and passes every key.
- * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, cleanupOutbox, statusCounts, then per job: job, payload.
- * ARGV: indexMember, then per job: name.
- * Returns 0 when the batch is already gone (nothing changed), 1 when deleted.
+ * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, cleanupOutbox, statusCounts, openBatches, finished,
+ * then per job: job, payload.
+ * ARGV: indexMember, batchName, cutoff ('' = remove whatever the jobs' state), then per job: name.
+ * Returns {1, generation of each job (0 when absent or gone)} when removed, {0} when the batch is
+ * already gone, {-1} when a job is unfinished (the batch leaves the finished index until its last
+ * job finishes), {-2, latestEnded} when a job ended after the cutoff (nothing changed).
  */
-export const DELETE_BATCH = `${ADD_TO_STATUS_COUNT}
-local FIXED_KEYS, KEYS_PER_JOB = 6, 2
-if redis.call('DEL', KEYS[1]) == 0 then return 0 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-for i = 2, #ARGV do
-  local jobKey = KEYS[FIXED_KEYS + (i - 2) * KEYS_PER_JOB + 1]
-  local payloadKey = KEYS[FIXED_KEYS + (i - 2) * KEYS_PER_JOB + 2]
-  local doc = redis.call('HGET', jobKey, 'doc')
-  if doc then addToStatusCount(KEYS[6], cjson.decode(doc).status, -1) end
-  redis.call('DEL', jobKey, payloadKey)
-  redis.call('SREM', KEYS[3], ARGV[i])
-  redis.call('SREM', KEYS[4], ARGV[i])
-  redis.call('SADD', KEYS[5], ARGV[i])
+export const REMOVE_BATCH = `${ADD_TO_STATUS_COUNT}
+local FIXED_KEYS, KEYS_PER_JOB, FIXED_ARGS = 8, 2, 3
+local batchName, cutoff = ARGV[2], ARGV[3]
+local jobCount = #ARGV - FIXED_ARGS
+local function jobKey(i) return KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 1] end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[8], batchName)
+  return {0}
 end
-return 1
+if cutoff ~= '' then
+  for i = 1, jobCount do
+    if redis.call('SISMEMBER', KEYS[3], ARGV[FIXED_ARGS + i]) == 1 then
+      redis.call('ZREM', KEYS[8], batchName)
+      return {-1}
+    end
+  end
+end
+-- The answer when removed: 1, then each job's generation (a table, not unpack: batches may be large).
+local statuses, removed, latest = {}, {1}, ''
+for i = 1, jobCount do
+  local doc = redis.call('HGET', jobKey(i), 'doc')
+  removed[i + 1] = 0
+  if doc then
+    doc = cjson.decode(doc)
+    statuses[i] = doc.status
+    if type(doc.generation) == 'number' then removed[i + 1] = doc.generation end
+    if type(doc.ended) == 'string' and doc.ended > latest then latest = doc.ended end
+  end
+end
+if cutoff ~= '' and latest > cutoff then return {-2, latest} end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[7], batchName)
+redis.call('ZREM', KEYS[8], batchName)
+for i = 1, jobCount do
+  local name = ARGV[FIXED_ARGS + i]
+  if statuses[i] then addToStatusCount(KEYS[6], statuses[i], -1) end
+  redis.call('DEL', jobKey(i), KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 2])
+  redis.call('SREM', KEYS[3], name)
+  redis.call('SREM', KEYS[4], name)
+  redis.call('SADD', KEYS[5], name)
+end
+return removed
 `;
 
 /**

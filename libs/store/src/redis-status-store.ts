@@ -5,22 +5,25 @@ import {
   ErrorCode,
   type IndexEntry,
   isFinal,
+  generationOf,
   type JobRecord,
   type JobRecordChange,
+  type JobRun,
   type JobState,
   JobStatus,
   type ListIndex,
   type NewBatch,
   type ResolvedJob,
+  rfc3339,
   type StatusStore,
 } from '@rjs/core';
 import { LuaScript } from './lua-script';
-import { COMPARE_AND_SET, CREATE_BATCH, DELETE_BATCH, GET_JOB_DOCS, GET_JOB_STATES, READ_INDEX } from './lua-scripts';
+import { COMPARE_AND_SET, CREATE_BATCH, GET_JOB_DOCS, GET_JOB_STATES, READ_INDEX, REMOVE_BATCH } from './lua-scripts';
 import { RedisKeys } from './redis-keys';
 
 const createBatch = new LuaScript(CREATE_BATCH);
 const compareAndSet = new LuaScript(COMPARE_AND_SET);
-const deleteBatch = new LuaScript(DELETE_BATCH);
+const removeBatch = new LuaScript(REMOVE_BATCH);
 const getJobDocs = new LuaScript(GET_JOB_DOCS);
 const readIndex = new LuaScript(READ_INDEX);
 const getJobStates = new LuaScript(GET_JOB_STATES);
@@ -79,10 +82,11 @@ export class RedisStatusStore implements StatusStore {
 
   async create({ batch, jobs }: NewBatch): Promise<void> {
     const k = this.keys;
-    const keys = [k.batch(batch.name), batch.batchType === 'job' ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.statusCounts];
+    const keys = [k.batch(batch.name), batch.batchType === 'job' ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.statusCounts, k.openBatches, k.finished];
     const createdMs = String(Date.parse(batch.created));
     const indexMember = batch.batchType === 'job' ? jobs[0].record.name : batch.name;
-    const args = [JSON.stringify(batch), createdMs, indexMember];
+    const openJobs = jobs.filter((job) => !isFinal(job.record.status)).length;
+    const args = [JSON.stringify(batch), createdMs, indexMember, batch.name, String(openJobs)];
     for (const job of jobs) {
       keys.push(k.job(job.record.name), k.payload(job.record.name));
       const hasPayload = job.payload !== undefined;
@@ -180,8 +184,8 @@ export class RedisStatusStore implements StatusStore {
     return (await this.redis.get(this.keys.payload(name))) ?? undefined;
   }
 
-  async dropPayload(name: string): Promise<void> {
-    await this.redis.del(this.keys.payload(name));
+  async hasPayload(name: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.payload(name))) === 1;
   }
 
   async update(name: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecordChange> {
@@ -199,10 +203,14 @@ export class RedisStatusStore implements StatusStore {
         return { record: current, changed: false };
       }
       const final = isFinal(next.status) ? '1' : '0';
+      const wasFinal = isFinal(current.status) ? '1' : '0';
+      const endedMs = String(Date.parse(next.ended ?? next.updated));
+      const newRun = generationOf(next) !== generationOf(current) ? '1' : '0';
+      const k = this.keys;
       const result = await compareAndSet.run(
         this.redis,
-        [key, this.keys.unfinished, this.keys.statusCounts],
-        [rev, JSON.stringify(next), name, final, current.status, next.status],
+        [key, k.unfinished, k.statusCounts, k.openBatches, k.finished, k.dispatchOutbox],
+        [rev, JSON.stringify(next), name, final, current.status, next.status, wasFinal, current.batchName, endedMs, newRun],
       );
       if (result === 1) return { record: next, changed: true };
       if (result === -1) return { changed: false };
@@ -210,17 +218,48 @@ export class RedisStatusStore implements StatusStore {
     throw new DomainError(ErrorCode.Conflict, `job ${name} is changing too often to update; try again`);
   }
 
-  async deleteBatch(name: string): Promise<string[]> {
-    const batch = await this.getBatch(name);
-    if (!batch) return [];
+  async deleteBatch(name: string): Promise<JobRun[]> {
+    // A concurrent delete of the same batch wins once; the other sees it gone and reports nothing.
+    const { removed, jobNames, generations } = await this.removeBatch(name, '');
+    return removed ? jobNames.map((jobName, i) => ({ name: jobName, generation: generations[i] })) : [];
+  }
+
+  listExpiredBatches(cutoff: Date, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.finished, '-inf', cutoff.getTime(), 'LIMIT', 0, limit);
+  }
+
+  async removeExpiredBatch(name: string, cutoff: Date): Promise<string[]> {
+    const { removed, jobNames, latestEnded } = await this.removeBatch(name, rfc3339(cutoff));
+    // The index had it too early (a job recorded out of order ended later): move it to its real end.
+    if (latestEnded) await this.redis.zadd(this.keys.finished, 'XX', Date.parse(latestEnded), name);
+    return removed ? jobNames : [];
+  }
+
+  async oldestFinished(): Promise<Date | undefined> {
+    const [, score] = await this.redis.zrange(this.keys.finished, 0, 0, 'WITHSCORES');
+    return score === undefined ? undefined : new Date(Number(score));
+  }
+
+  /** REMOVE_BATCH for `name`; `cutoff` '' removes it whatever its jobs' state. */
+  private async removeBatch(name: string, cutoff: string): Promise<{ removed: boolean; jobNames: string[]; generations: number[]; latestEnded?: string }> {
     const k = this.keys;
+    const batch = await this.getBatch(name);
+    if (!batch) {
+      // Gone already: retention must not find it in the finished index again.
+      if (cutoff) await this.redis.zrem(k.finished, name);
+      return { removed: false, jobNames: [], generations: [] };
+    }
     const single = batch.batchType === 'job';
-    const keys = [k.batch(name), single ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.cleanupOutbox, k.statusCounts];
+    const keys = [k.batch(name), single ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.cleanupOutbox, k.statusCounts, k.openBatches, k.finished];
     for (const job of batch.jobNames) keys.push(k.job(job), k.payload(job));
     const indexMember = single ? batch.jobNames[0] : name;
-    // A concurrent delete of the same batch wins once; the other sees it gone and reports nothing.
-    const deleted = await deleteBatch.run(this.redis, keys, [indexMember, ...batch.jobNames]);
-    return deleted === 1 ? batch.jobNames : [];
+    const [result, ...rest] = (await removeBatch.run(this.redis, keys, [indexMember, name, cutoff, ...batch.jobNames])) as [number, ...(string | number)[]];
+    return {
+      removed: result === 1,
+      jobNames: batch.jobNames,
+      generations: result === 1 ? (rest as number[]) : [],
+      latestEnded: result === -2 ? (rest[0] as string) : undefined,
+    };
   }
 
   /** How many job records hold each status, every status listed (0 when none). */

@@ -33,10 +33,12 @@ const isTerminal = (pod: KubeObject) => pod.status?.phase === 'Succeeded' || pod
  * ends the Job with DeadlineExceeded. As Kubernetes 1.31+ does, the terminal condition is preceded
  * by SuccessCriteriaMet / FailureTarget and only set once no pod runs any more. Finished Jobs are
  * deleted after ttlSecondsAfterFinished. Deleting a Job cascades per propagationPolicy (the Job
- * API's default is Orphan), and a Pod or Secret whose owner no longer exists is collected.
+ * API's default is Orphan), and a Pod or Secret whose owner no longer exists is collected. In a
+ * Foreground deletion the Job stays, with a deletionTimestamp and the foregroundDeletion finalizer,
+ * until its pods are gone (they are deleted gracefully), as the garbage collector does it.
  *
  * Simplifications: pods of a Job that is failing are killed but kept (Kubernetes deletes them);
- * Foreground deletion behaves as Background; onPodConditions rules are not evaluated.
+ * onPodConditions rules are not evaluated.
  */
 export class FakeJobController {
   private readonly decisions = new Map<string, Decision>();
@@ -65,6 +67,7 @@ export class FakeJobController {
     if (kind === 'Pod') {
       const owner = controllerOf(object);
       if (owner) this.schedule(namespace, owner.name);
+      if (owner && type === 'DELETED') this.finishForegroundDeletion(namespace, owner.name);
     }
     if (type === 'ADDED' && object.metadata.ownerReferences?.length) setImmediate(() => this.collectIfOrphan(kind, namespace, object));
   }
@@ -126,7 +129,7 @@ export class FakeJobController {
 
   private reconcile(namespace: string, name: string): void {
     const job = this.options.store.get('Job', namespace, name);
-    if (!job || FINISHED.some((t) => condition(job, t))) return;
+    if (!job || job.metadata.deletionTimestamp || FINISHED.some((t) => condition(job, t))) return;
     const uid = job.metadata.uid!;
     const pods = this.ownedPods(job);
     const alive = pods.filter((p) => !isTerminal(p));
@@ -213,11 +216,33 @@ export class FakeJobController {
 
   /** Deletes a Job; its pods and Secrets follow unless the policy is Orphan (the Job API's default). */
   deleteJob(namespace: string, name: string, policy: PropagationPolicy = 'Orphan'): KubeObject | undefined {
+    if (policy === 'Foreground') return this.deleteInForeground(namespace, name);
     const job = this.options.store.delete('Job', namespace, name);
     if (!job) return undefined;
     this.forget(job.metadata.uid!);
     this.cascade(namespace, job, policy);
     return job;
+  }
+
+  /** The Job is marked and stays until its dependents are deleted and its pods gone. */
+  private deleteInForeground(namespace: string, name: string): KubeObject | undefined {
+    const job = this.options.store.get('Job', namespace, name);
+    if (!job || job.metadata.deletionTimestamp) return job;
+    const marked = this.options.store.update('Job', namespace, name, (j) => {
+      j.metadata.deletionTimestamp = kubeTime();
+      j.metadata.finalizers = [...((j.metadata.finalizers as string[] | undefined) ?? []), 'foregroundDeletion'];
+    });
+    this.forget(job.metadata.uid!);
+    this.cascade(namespace, job, 'Foreground');
+    this.finishForegroundDeletion(namespace, name);
+    return marked;
+  }
+
+  /** A Job in foreground deletion goes once no pod of it is left. */
+  private finishForegroundDeletion(namespace: string, name: string): void {
+    const job = this.options.store.get('Job', namespace, name);
+    if (!(job?.metadata.finalizers as string[] | undefined)?.includes('foregroundDeletion')) return;
+    if (this.ownedPods(job!).length === 0) this.options.store.delete('Job', namespace, name);
   }
 
   private cascade(namespace: string, owner: KubeObject, policy: PropagationPolicy): void {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { type Json, type KubeObject, kubeTime, type ObjectStore, type StoreEvent } from './object-store';
@@ -37,7 +37,16 @@ interface RunningContainer {
   exited: Promise<void>;
 }
 
-const LOG_LIMIT = 64 * 1024;
+/** A container's log, kept on disk as the kubelet keeps it (/var/log/pods), until its pod is deleted. */
+export interface ContainerLog {
+  /** stdout and stderr in the order they came, as the container runtime writes them. */
+  path: string;
+  /** The container's name, which a log request may give. */
+  container: string;
+  /** Resolves once the container has ended and all it wrote is in the file. */
+  complete: Promise<void>;
+  isComplete(): boolean;
+}
 
 /**
  * The node agent: runs each pod's single container as a real local child process (command and
@@ -49,15 +58,20 @@ const LOG_LIMIT = 64 * 1024;
 export class FakeKubelet {
   private readonly running = new Map<string, RunningContainer>();
   private readonly claimed = new Set<string>();
-  private readonly logs = new Map<string, string>();
+  private readonly logs = new Map<string, ContainerLog>();
+  private readonly logRoot: string;
   private readonly unsubscribe: () => void;
   private stopped = false;
 
   constructor(private readonly options: FakeKubeletOptions) {
+    this.logRoot = join(options.volumeRoot, 'pod-logs');
+    mkdirSync(this.logRoot, { recursive: true });
     this.unsubscribe = options.store.subscribe((event) => this.onEvent(event));
   }
 
   private onEvent(event: StoreEvent): void {
+    // A pod's logs go with it.
+    if (event.kind === 'Pod' && event.type === 'DELETED') this.dropLog(event.namespace, event.object.metadata.name);
     if (event.kind === 'Pod' && event.type === 'ADDED') setImmediate(() => this.startPod(event.namespace, event.object.metadata.name));
     // A pod waiting for its Secret volume starts once the Secret exists.
     if (event.kind === 'Secret' && event.type === 'ADDED') {
@@ -72,8 +86,16 @@ export class FakeKubelet {
       (pod.spec?.volumes ?? []).some((v: Json) => v.secret?.secretName === secret);
   }
 
-  logsOf(namespace: string, name: string): string {
-    return this.logs.get(key(namespace, name)) ?? '';
+  /** The log of the pod's container since it started; undefined before it started, and once the pod is deleted. */
+  logOf(namespace: string, name: string): ContainerLog | undefined {
+    return this.logs.get(key(namespace, name));
+  }
+
+  private dropLog(namespace: string, name: string): void {
+    const log = this.logs.get(key(namespace, name));
+    if (!log) return;
+    this.logs.delete(key(namespace, name));
+    void log.complete.then(() => rmSync(log.path, { force: true }));
   }
 
   isRunning(namespace: string, name: string): boolean {
@@ -185,9 +207,7 @@ export class FakeKubelet {
     });
     const containerID = `fake://${randomBytes(8).toString('hex')}`;
     const podKey = key(namespace, name);
-    const capture = (chunk: Buffer) => this.logs.set(podKey, ((this.logs.get(podKey) ?? '') + chunk.toString()).slice(-LOG_LIMIT));
-    child.stdout?.on('data', capture);
-    child.stderr?.on('data', capture);
+    this.logs.set(podKey, this.captureLog(child, `${namespace}_${name}_${pod.metadata.uid}.log`, container.name));
     let spawnError: Error | undefined;
     const exited = new Promise<void>((resolve) => {
       child.on('error', (error) => {
@@ -212,6 +232,29 @@ export class FakeKubelet {
       this.terminate(namespace, name, container, { exitCode, reason, message, startedAt, containerID });
       if (entry.deleting) this.options.store.delete('Pod', namespace, name);
     });
+  }
+
+  /** Writes what the container prints, both streams in the order they come, to its log file. */
+  private captureLog(child: ChildProcess, file: string, container: string): ContainerLog {
+    const path = join(this.logRoot, file);
+    const out = createWriteStream(path, { flags: 'a' });
+    // The server stopped and removed the directory meanwhile: the log is gone anyway.
+    out.on('error', () => undefined);
+    child.stdout?.on('data', (chunk: Buffer) => out.write(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => out.write(chunk));
+    let complete = false;
+    // 'close' comes once the process has exited and both of its pipes are drained; a process that
+    // could not be started may only report an error.
+    const done = new Promise<void>((resolve) => {
+      let ended = false;
+      const end = () => {
+        if (!ended) out.end(resolve);
+        ended = true;
+      };
+      child.once('close', end);
+      child.once('error', () => child.pid === undefined && end());
+    });
+    return { path, container, complete: done.then(() => void (complete = true)), isComplete: () => complete };
   }
 
   private markRunning(namespace: string, name: string, container: Json, startedAt: string, containerID: string): void {

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,8 +65,10 @@ const RESOURCES: Record<Resource, { kind: Kind; group: string; apiPrefix: string
 
 const ROUTE = /^(?:\/apis\/batch\/v1|\/api\/v1)\/namespaces\/([^/]+)\/(jobs|pods|secrets)(?:\/([^/]+))?(?:\/([^/]+))?$/;
 
+/** A failure as the API server answers it: `metadata` is empty, `details` only where it has some. */
 function status(code: number, reason: string, message: string, details?: Record<string, unknown>): KubeObject {
-  return { kind: 'Status', apiVersion: 'v1', metadata: { name: '' }, status: 'Failure', message, reason, ...(details && { details }), code };
+  const body = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details && { details }), code };
+  return body as unknown as KubeObject;
 }
 
 /**
@@ -86,6 +89,7 @@ export class FakeKubernetesServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<OpenWatch>();
+  private readonly logStreams = new Set<ServerResponse>();
   private readonly failures: InjectedFailure[] = [];
   private port = 0;
 
@@ -199,6 +203,11 @@ export class FakeKubernetesServer {
     return this.watches.size;
   }
 
+  /** Log answers still being sent (follows of running containers). */
+  openLogStreamCount(): number {
+    return this.logStreams.size;
+  }
+
   /** Stops listening and drops every connection: clients now get ECONNREFUSED. */
   async refuseConnections(): Promise<void> {
     for (const watch of [...this.watches]) watch.close();
@@ -268,13 +277,13 @@ export class FakeKubernetesServer {
         record.status = 200;
         return this.watch(route, url.searchParams, response, (code) => (record.status = code));
       }
-      const [code, result] = this.serve(route, verb, url.searchParams, body);
       if (verb === 'log') {
-        record.status = code;
-        response.writeHead(code, { 'Content-Type': 'text/plain' });
-        return void response.end(String(result));
+        const refused = this.refuseLog(route, url.searchParams);
+        if (refused) return send(refused.code, refused);
+        return await this.streamLog(route, url.searchParams, response, (code) => (record.status = code));
       }
-      send(code, result as KubeObject);
+      const [code, result] = this.serve(route, verb, url.searchParams, body);
+      send(code, result);
     } catch (error) {
       if (error instanceof SelectorError) return send(400, status(400, 'BadRequest', error.message));
       if (error instanceof SyntaxError) return send(400, status(400, 'BadRequest', `invalid JSON: ${error.message}`));
@@ -290,10 +299,10 @@ export class FakeKubernetesServer {
     return failure;
   }
 
-  private serve(route: Route, verb: Verb, query: URLSearchParams, body: KubeObject | undefined): [number, KubeObject | string] {
+  private serve(route: Route, verb: Verb, query: URLSearchParams, body: KubeObject | undefined): [number, KubeObject] {
     const { kind, group } = RESOURCES[route.resource];
     const qualified = group ? `${route.resource}.${group}` : route.resource;
-    const notFound = (): [number, KubeObject] => [404, status(404, 'NotFound', `${qualified} "${route.name}" not found`, { name: route.name, group, kind: route.resource })];
+    const notFound = (): [number, KubeObject] => [404, notFoundStatus(route)];
     switch (verb) {
       case 'list': {
         const items = this.store.list(kind, route.namespace, parseSelector(query.get('labelSelector')));
@@ -302,10 +311,6 @@ export class FakeKubernetesServer {
       case 'get': {
         const object = this.store.get(kind, route.namespace, route.name!);
         return object ? [200, object] : notFound();
-      }
-      case 'log': {
-        if (!this.store.get(kind, route.namespace, route.name!)) return notFound();
-        return [200, this.kubelet.logsOf(route.namespace, route.name!)];
       }
       case 'create':
         return this.create(route, kind, group, qualified, body);
@@ -318,6 +323,75 @@ export class FakeKubernetesServer {
       }
     }
     return [405, status(405, 'MethodNotAllowed', 'not supported by the fake')];
+  }
+
+  /**
+   * Why a pod's log cannot be read, as the API server and the kubelet answer it (pkg/registry/core/pod
+   * LogLocation, the kubelet's validateContainerLogStatus; the kubelet's 400 becomes a BadRequest
+   * Status), or undefined when it can.
+   */
+  private refuseLog(route: Route, query: URLSearchParams): KubeObject | undefined {
+    const name = route.name!;
+    const tailLines = query.get('tailLines');
+    if (tailLines !== null && !/^-?\d+$/.test(tailLines)) return status(400, 'BadRequest', `tailLines: invalid value "${tailLines}": must be an integer`);
+    if (tailLines !== null && Number(tailLines) < 0) {
+      const cause = { reason: 'FieldValueInvalid', message: `Invalid value: ${tailLines}: must be greater than or equal to 0`, field: 'tailLines' };
+      return status(422, 'Invalid', `PodLogOptions "${name}" is invalid: tailLines: ${cause.message}`, { name, kind: 'PodLogOptions', causes: [cause] });
+    }
+    const pod = this.store.get('Pod', route.namespace, name);
+    if (!pod) return notFoundStatus(route);
+    const names: string[] = pod.spec.containers.map((c: KubeObject) => c.name);
+    const container = query.get('container') || (names.length === 1 ? names[0] : undefined);
+    if (!container) return status(400, 'BadRequest', `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+    if (!names.includes(container)) return status(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
+    // Not on a node yet: no log to stream (204, see streamLog).
+    if (!pod.spec.nodeName) return undefined;
+    const state = pod.status?.containerStatuses?.find((c: KubeObject) => c.name === container)?.state;
+    const refuse = (what: string) => status(400, 'BadRequest', `container "${container}" in pod "${name}" ${what}`);
+    if (!state) return refuse('is not available');
+    if (state.running) return undefined;
+    if (state.terminated) return state.terminated.containerID ? undefined : refuse('is terminated');
+    const reason = state.waiting?.reason;
+    if (reason === 'ErrImagePull') return refuse("is waiting to start: image can't be pulled");
+    if (reason === 'ImagePullBackOff') return refuse('is waiting to start: trying and failing to pull image');
+    return state.waiting ? refuse(`is waiting to start: ${reason}`) : refuse('is waiting to start - no logs yet');
+  }
+
+  /**
+   * The container's log as text/plain, the last `tailLines` lines when asked; with `follow=true` the
+   * answer stays open (chunked) and carries what the container writes until it ends.
+   */
+  private async streamLog(route: Route, query: URLSearchParams, response: ServerResponse, setStatus: (code: number) => void): Promise<void> {
+    // A pod on no node has no kubelet to ask: the API server answers 204 No Content.
+    if (!this.store.get('Pod', route.namespace, route.name!)?.spec.nodeName) {
+      setStatus(204);
+      return void response.writeHead(204).end();
+    }
+    setStatus(200);
+    // Headers at once, as the API server flushes them before it copies the kubelet's stream.
+    response.writeHead(200, { 'Content-Type': 'text/plain' });
+    response.flushHeaders();
+    const log = this.kubelet.logOf(route.namespace, route.name!);
+    if (!log) return void response.end();
+    this.logStreams.add(response);
+    response.on('close', () => this.logStreams.delete(response));
+    const tailLines = query.get('tailLines');
+    let offset = tailLines === null ? 0 : tailOffset(await readFile(log.path).catch(() => Buffer.alloc(0)), Number(tailLines));
+    const copyNew = async () => {
+      // Gone once the pod is deleted: what the follower has is all there is.
+      const text = await readFile(log.path).catch(() => Buffer.alloc(0));
+      if (text.length > offset && !response.destroyed) response.write(text.subarray(offset));
+      offset = Math.max(offset, text.length);
+    };
+    await copyNew();
+    if (isTrue(query.get('follow'))) {
+      while (!log.isComplete() && !response.destroyed) {
+        await Promise.race([log.complete, new Promise((resolve) => setTimeout(resolve, 50))]);
+        await copyNew();
+      }
+      if (log.isComplete()) await copyNew();
+    }
+    response.end();
   }
 
   private create(route: Route, kind: Kind, group: string, qualified: string, body: KubeObject | undefined): [number, KubeObject] {
@@ -348,6 +422,10 @@ export class FakeKubernetesServer {
   }
 
   private watch(route: Route, query: URLSearchParams, response: ServerResponse, setStatus: (code: number) => void): void {
+    // The client may have gone (or stop() dropped the connection) while the request waited for
+    // its body or the injected latency: its 'close' has fired already and would never end this
+    // watch, whose store subscription and timeoutSeconds timer would then outlive the server.
+    if (response.destroyed) return;
     const { kind } = RESOURCES[route.resource];
     const selector = parseSelector(query.get('labelSelector'));
     const from = query.get('resourceVersion');
@@ -388,6 +466,26 @@ export class FakeKubernetesServer {
   private syntheticAdds(kind: Kind, namespace: string, selector: Requirement[]): StoreEvent[] {
     return this.store.list(kind, namespace, selector).map((object) => ({ type: 'ADDED', kind, namespace, object, resourceVersion: this.store.resourceVersion }));
   }
+}
+
+/** As the API server says it: `pods "x" not found`, `jobs.batch "x" not found`. */
+function notFoundStatus(route: Route): KubeObject {
+  const { group } = RESOURCES[route.resource];
+  const qualified = group ? `${route.resource}.${group}` : route.resource;
+  return status(404, 'NotFound', `${qualified} "${route.name}" not found`, { name: route.name, ...(group && { group }), kind: route.resource });
+}
+
+/** A boolean query parameter as Go's strconv.ParseBool reads it (true side). */
+function isTrue(value: string | null): boolean {
+  return value !== null && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
+}
+
+/** Where the last `lines` lines begin; a last line without its newline counts, as the kubelet counts it. */
+function tailOffset(text: Buffer, lines: number): number {
+  const ends = [...text.entries()].filter(([, byte]) => byte === 0x0a).map(([i]) => i + 1);
+  if (text.length > 0 && text[text.length - 1] !== 0x0a) ends.push(text.length);
+  const starts = [0, ...ends.slice(0, -1)];
+  return lines === 0 ? text.length : (starts[starts.length - lines] ?? 0);
 }
 
 function verbOf(method: string, route: Route, query: URLSearchParams): Verb | undefined {

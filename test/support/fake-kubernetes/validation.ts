@@ -59,11 +59,51 @@ function validateContainer(container: Json, field: string, causes: Cause[]): voi
   }
 }
 
+/** ValidateNodeSelectorRequirement of kube-apiserver (pkg/apis/core/validation), with its messages. */
+function validateNodeSelectorRequirement(requirement: Json, field: string, causes: Cause[]): void {
+  const values: unknown[] = requirement.values ?? [];
+  switch (requirement.operator) {
+    case 'In':
+    case 'NotIn':
+      if (values.length === 0) causes.push({ field: `${field}.values`, message: "Required value: must be specified when `operator` is 'In' or 'NotIn'" });
+      for (const [i, value] of values.entries()) {
+        if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
+          causes.push({ field: `${field}.values[${i}]`, message: `Invalid value: "${String(value)}": a valid label must be 63 characters or less` });
+        }
+      }
+      break;
+    case 'Exists':
+    case 'DoesNotExist':
+      if (values.length > 0) causes.push({ field: `${field}.values`, message: "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'" });
+      break;
+    case 'Gt':
+    case 'Lt':
+      if (values.length !== 1) causes.push({ field: `${field}.values`, message: "Required value: must be specified single value when `operator` is 'Lt' or 'Gt'" });
+      break;
+    default:
+      causes.push({ field: `${field}.operator`, message: `Invalid value: "${requirement.operator}": not a valid selector operator` });
+  }
+  const keyProblem = labelKeyProblem(String(requirement.key ?? ''));
+  if (keyProblem) causes.push({ field: `${field}.key`, message: `Invalid value: "${requirement.key}": ${keyProblem}` });
+}
+
+function validateNodeAffinity(affinity: Json | undefined, field: string, causes: Cause[]): void {
+  const required = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!required) return;
+  const at = `${field}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`;
+  const terms: Json[] = required.nodeSelectorTerms ?? [];
+  if (terms.length === 0) causes.push({ field: at, message: 'Required value: must have at least one node selector term' });
+  for (const [i, term] of terms.entries()) {
+    for (const [j, requirement] of (term.matchExpressions ?? []).entries()) validateNodeSelectorRequirement(requirement, `${at}[${i}].matchExpressions[${j}]`, causes);
+  }
+}
+
 function validatePodSpec(spec: Json | undefined, field: string, causes: Cause[]): void {
   if (!spec?.containers?.length) {
     causes.push({ field: `${field}.containers`, message: 'Required value' });
     return;
   }
+  validateNodeAffinity(spec.affinity, `${field}.affinity`, causes);
   spec.containers.forEach((c: Json, i: number) => validateContainer(c, `${field}.containers[${i}]`, causes));
   const volumes = new Set((spec.volumes ?? []).map((v: Json) => v.name));
   for (const [i, mount] of (spec.containers[0].volumeMounts ?? []).entries()) {

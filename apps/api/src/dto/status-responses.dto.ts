@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { BATCH_STATUSES, JOB_STATUSES, ReplicaStatus } from '@rjs/core';
+import { BatchStatus, ReplicaStatus } from '@rjs/core';
 
 /**
  * Response models for the OpenAPI document, with the field names and types of the original's
@@ -7,6 +7,8 @@ import { BATCH_STATUSES, JOB_STATUSES, ReplicaStatus } from '@rjs/core';
  * @rjs/core's views; these classes only describe them.
  */
 
+/** The original's enum, for jobs and batches alike. */
+const STATUSES = Object.values(BatchStatus);
 /** Fields of the original's models that this scheduler leaves unset; kept so generated clients still fit. */
 const UNSET = 'Not set by this scheduler; kept from the original model.';
 const DATE_TIME = { type: String, format: 'date-time', description: 'RFC3339 in UTC; absent when not set.' } as const;
@@ -65,15 +67,15 @@ export class JobStatusDto {
   ended?: string;
   @ApiPropertyOptional({ ...DATE_TIME, description: 'When the status last changed.' })
   updated?: string;
-  @ApiProperty({ enum: JOB_STATUSES, example: 'Waiting' })
+  @ApiProperty({ enum: STATUSES, example: 'Waiting', description: 'Completed is in the original enum; a job never has it.' })
   status!: string;
   @ApiPropertyOptional({ description: 'Why the job failed or stopped, in words.' })
   message?: string;
-  @ApiPropertyOptional({ type: 'integer', format: 'int32', description: 'How many attempts failed.' })
+  @ApiPropertyOptional({ type: 'integer', format: 'int32', description: 'How many attempts failed, over every run of the job.' })
   failed?: number;
-  @ApiPropertyOptional({ type: String, description: UNSET })
+  @ApiPropertyOptional({ ...DATE_TIME, description: 'When the job was last restarted; absent when it never was.' })
   restart?: string;
-  @ApiPropertyOptional({ type: () => [PodStatusDto] })
+  @ApiPropertyOptional({ type: () => [PodStatusDto], description: 'Every attempt, those of earlier runs (before a restart) first.' })
   podStatuses?: PodStatusDto[];
 }
 
@@ -97,7 +99,11 @@ export class BatchStatusDto {
   ended?: string;
   @ApiPropertyOptional({ ...DATE_TIME })
   updated?: string;
-  @ApiProperty({ enum: BATCH_STATUSES, example: 'Running' })
+  @ApiProperty({
+    enum: STATUSES,
+    example: 'Running',
+    description: "From the jobs: the first matching rule of the job component's batchStatusRules, else the built-in rules (which never give Active or Completed).",
+  })
   status!: string;
   @ApiPropertyOptional({ description: UNSET })
   message?: string;

@@ -1,5 +1,5 @@
-import { InvalidRequestError } from '../errors';
-import type { BatchScheduleDescription, BatchType, JobComponent, JobScheduleDescription, ResolvedJob } from '../job-spec';
+import { type FieldProblem, InvalidRequestError } from '../errors';
+import { type BatchScheduleDescription, type BatchType, isPayloadGiven, type JobComponent, type JobScheduleDescription, type ResolvedJob } from '../job-spec';
 import { JobStatus } from '../job-status';
 import { resolveJob } from '../merge';
 import { makeBatchName, makeJobName, type RandomSource, randomSuffix } from '../naming';
@@ -12,6 +12,12 @@ import { LaunchDispatch } from './launch-dispatch';
 export interface AcceptedBatch {
   batch: BatchRecord;
   jobs: JobRecord[];
+}
+
+/** A job to record again under a new name (a copy): its resolved spec and payload as stored. */
+export interface StoredJob {
+  spec: ResolvedJob;
+  payload?: string;
 }
 
 /** A name clash is retried with fresh random parts; names are never reused. */
@@ -48,16 +54,50 @@ export class JobAcceptor {
     return this.accept('batch', description.batchId, description.defaultRadixJobComponentConfig, description.jobScheduleDescriptions, 'jobScheduleDescriptions');
   }
 
-  private async accept(
+  /**
+   * Records jobs whose specs were resolved and checked before (a copy) as a new batch: new names,
+   * status Waiting, the same specs and payloads otherwise.
+   */
+  acceptStored(batchType: BatchType, batchId: string | undefined, jobs: StoredJob[]): Promise<AcceptedBatch> {
+    return this.record((now) =>
+      this.newBatch(batchType, batchId, now, jobs, (job, name, batchName) => ({
+        spec: { ...job.spec, name, batchName, batchType },
+        payload: job.payload,
+      })),
+    );
+  }
+
+  private accept(
     batchType: BatchType,
     batchId: string | undefined,
     defaults: BatchScheduleDescription['defaultRadixJobComponentConfig'],
     items: JobScheduleDescription[],
     itemsPath: string,
   ): Promise<AcceptedBatch> {
+    return this.record((now) => {
+      const problems: FieldProblem[] = [];
+      const created = this.newBatch(batchType, batchId, now, items, (item, name, batchName, index) => {
+        const payload = isPayloadGiven(item.payload) ? item.payload : undefined;
+        const spec: ResolvedJob = resolveJob(this.component, defaults, item, {
+          name,
+          batchName,
+          batchType,
+          jobId: item.jobId,
+          hasPayload: payload !== undefined,
+        });
+        problems.push(...checkResolvedJob(spec, payload, itemsPath ? `${itemsPath}[${index}]` : ''));
+        return { spec, payload };
+      });
+      if (problems.length) throw new InvalidRequestError(problems);
+      return created;
+    });
+  }
+
+  /** Writes the batch `build` makes (again, with fresh names, on a name clash), then dispatches its jobs. */
+  private async record(build: (now: Date) => NewBatch): Promise<AcceptedBatch> {
     const now = this.clock.now();
     for (let attempt = 1; ; attempt++) {
-      const created = this.build(batchType, batchId, defaults, items, itemsPath, now);
+      const created = build(now);
       try {
         await this.store.create(created);
       } catch (error) {
@@ -67,7 +107,7 @@ export class JobAcceptor {
       const names = created.batch.jobNames;
       // Accepted: the outbox guarantees dispatch, so a queue failure here must not fail the request.
       try {
-        await this.dispatch.dispatch(names);
+        await this.dispatch.dispatch(names.map((name) => ({ name, generation: 0 })));
       } catch (error) {
         this.onDispatchFailure(error);
       }
@@ -75,35 +115,26 @@ export class JobAcceptor {
     }
   }
 
-  private build(
+  /** A batch with fresh names whose jobs `makeJob` makes from `items`, each recorded Waiting. */
+  private newBatch<T>(
     batchType: BatchType,
     batchId: string | undefined,
-    defaults: BatchScheduleDescription['defaultRadixJobComponentConfig'],
-    items: JobScheduleDescription[],
-    itemsPath: string,
     now: Date,
+    items: T[],
+    makeJob: (item: T, name: string, batchName: string, index: number) => StoredJob,
   ): NewBatch {
     const batchName = makeBatchName(this.component.name, now, this.random);
     const created = rfc3339(now);
     const usedNames = new Set<string>();
-    const problems = [];
     const jobs: NewBatch['jobs'] = [];
     for (const [index, item] of items.entries()) {
       let name = makeJobName(batchName, this.random);
       while (usedNames.has(name)) name = makeJobName(batchName, this.random);
       usedNames.add(name);
-      const spec: ResolvedJob = resolveJob(this.component, defaults, item, {
-        name,
-        batchName,
-        batchType,
-        jobId: item.jobId,
-        hasPayload: item.payload !== undefined && item.payload !== '',
-      });
-      const path = itemsPath ? `${itemsPath}[${index}]` : '';
-      problems.push(...checkResolvedJob(spec, item.payload, path));
+      const { spec, payload } = makeJob(item, name, batchName, index);
       const record: JobRecord = {
         name,
-        jobId: item.jobId,
+        jobId: spec.jobId,
         batchName,
         batchType,
         created,
@@ -113,9 +144,8 @@ export class JobAcceptor {
         podStatuses: [],
       };
       if (record.jobId === undefined) delete record.jobId;
-      jobs.push({ record, spec, payload: spec.hasPayload ? item.payload : undefined });
+      jobs.push({ record, spec, payload });
     }
-    if (problems.length) throw new InvalidRequestError(problems);
     const batch: BatchRecord = { name: batchName, batchType, created, jobNames: jobs.map((j) => j.record.name) };
     if (batchId !== undefined) batch.batchId = batchId;
     return { batch, jobs };

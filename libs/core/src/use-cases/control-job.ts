@@ -1,6 +1,6 @@
 import { JobStatus } from '../job-status';
 import type { Clock, JobRuntime, StatusStore } from '../ports';
-import { rfc3339 } from '../records';
+import { generationOf, rfc3339 } from '../records';
 import type { ObservationRecorder } from './record-observation';
 
 /** Worker side of stop and delete for jobs that reached a runtime. */
@@ -17,7 +17,7 @@ export class JobController {
     if (!record || record.status !== JobStatus.Stopping) return;
     await this.runtime.stop(jobName);
     // The runtime may have reported it already; applying it again changes nothing.
-    await this.recorder.record(jobName, { kind: 'stopped', at: rfc3339(this.clock.now()) });
+    await this.recorder.record(jobName, { kind: 'stopped', at: rfc3339(this.clock.now()), generation: generationOf(record) });
   }
 
   async remove(jobName: string): Promise<void> {

@@ -30,13 +30,26 @@ export class JobRemover {
   }
 
   private async delete(batchName: string): Promise<void> {
-    const jobNames = await this.store.deleteBatch(batchName);
+    const runs = await this.store.deleteBatch(batchName);
     try {
-      await this.queue.cancelLaunch(jobNames);
-      await this.queue.enqueueRemove(jobNames);
-      await this.store.markCleaned(jobNames);
+      await this.queue.cancelLaunch(runs);
     } catch (error) {
       this.onQueueFailure(error);
     }
+    await queueRuntimeRemoval(this.store, this.queue, runs.map((run) => run.name), this.onQueueFailure);
+  }
+}
+
+/**
+ * Hands the removal of what the runtime keeps for removed jobs to a worker. The cleanup outbox,
+ * written in the same step as the removal, keeps the names until this succeeds: a failure here is
+ * only reported, and recovery queues the removal later.
+ */
+export async function queueRuntimeRemoval(store: StatusStore, queue: WorkQueue, jobNames: string[], onFailure: (error: unknown) => void): Promise<void> {
+  try {
+    await queue.enqueueRemove(jobNames);
+    await store.markCleaned(jobNames);
+  } catch (error) {
+    onFailure(error);
   }
 }

@@ -7,3 +7,8 @@ export * from './launch-job';
 export * from './control-job';
 export * from './recovery';
 export * from './list-reading';
+export * from './retention';
+export * from './restart-jobs';
+export * from './copy-jobs';
+export * from './stored-jobs';
+export * from './read-job-logs';

@@ -1,15 +1,27 @@
 import { notFound } from '../errors';
 import type { StatusStore } from '../ports';
-import type { JobRecord } from '../records';
-import { type JobStatusView, type StreamedBatchView, toJobView } from '../views';
+import type { BatchRecord, JobRecord } from '../records';
+import type { BatchStatusRule } from '../batch-status';
+import { type BatchStatusView, type JobStatusView, type StreamedBatchView, toBatchView, toJobView } from '../views';
 import { type BatchAnswer, type ListAnswer, ListReading, type ListRequest } from './list-reading';
 
-/** The read side of the API, served from the status records. Lists are read as they are written. */
+/**
+ * The read side of the API, served from the status records. Lists are read as they are written.
+ * A batch's status follows the job component's batchStatusRules wherever a batch is shown.
+ */
 export class JobQueries {
   private readonly lists: ListReading;
 
-  constructor(private readonly store: StatusStore) {
-    this.lists = new ListReading(store);
+  constructor(
+    private readonly store: StatusStore,
+    private readonly batchStatusRules: readonly BatchStatusRule[] = [],
+  ) {
+    this.lists = new ListReading(store, batchStatusRules);
+  }
+
+  /** A batch as the API shows it, e.g. one just accepted. */
+  viewOfBatch(batch: BatchRecord, jobs: JobRecord[], withJobs = true): BatchStatusView {
+    return toBatchView(batch, jobs, withJobs, this.batchStatusRules);
   }
 
   /** Single jobs, oldest first. */
@@ -19,9 +31,14 @@ export class JobQueries {
 
   /** Finds single and batch jobs. */
   async getJob(name: string): Promise<JobStatusView> {
+    return toJobView(await this.findJob(name));
+  }
+
+  /** The record of a single job or of a job of a batch. */
+  async findJob(name: string): Promise<JobRecord> {
     const record = await this.store.getJob(name);
     if (!record) throw notFound(`job ${name}`);
-    return toJobView(record);
+    return record;
   }
 
   /** Batches, oldest first, each with all of its jobs. */
@@ -36,16 +53,21 @@ export class JobQueries {
     return this.lists.batch(batch, request);
   }
 
-  /** `jobName` may be the full job name or its last part (the random suffix). */
+  /** `jobName` may be the full job name or its last part (the random suffix), in any case. */
   async getBatchJob(batchName: string, jobName: string): Promise<JobStatusView> {
     const record = await this.findBatchJob(batchName, jobName);
     return toJobView(record);
   }
 
+  /**
+   * `jobName` matches without regard to case, as in the original; the batch name does not (only the
+   * batch's own jobs are compared, so no other record can be reached this way).
+   */
   async findBatchJob(batchName: string, jobName: string): Promise<JobRecord> {
     const batch = await this.store.getBatch(batchName);
     if (!batch || batch.batchType !== 'batch') throw notFound(`batch ${batchName}`);
-    const fullName = batch.jobNames.find((n) => n === jobName || n === `${batchName}-${jobName}`);
+    const wanted = [jobName, `${batchName}-${jobName}`].map((n) => n.toLowerCase());
+    const fullName = batch.jobNames.find((n) => wanted.includes(n.toLowerCase()));
     const record = fullName ? await this.store.getJob(fullName) : undefined;
     if (!record) throw notFound(`job ${jobName} in the batch ${batchName}`);
     return record;

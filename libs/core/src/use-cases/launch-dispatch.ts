@@ -1,14 +1,15 @@
 import type { StatusStore, WorkQueue } from '../ports';
+import type { JobRun } from '../records';
 
 interface Waiter {
-  names: string[];
+  runs: JobRun[];
   resolve(): void;
   reject(error: unknown): void;
 }
 
 /**
- * The second step of accepting jobs: hands them to the launch queue, then clears them from the
- * dispatch outbox. Concurrent requests share these round trips (group commit): while one dispatch
+ * The second step of accepting (or restarting) jobs: hands their runs to the launch queue, then
+ * clears them from the dispatch outbox. Concurrent requests share these round trips (group commit): while one dispatch
  * is in flight, the jobs accepted meanwhile wait and go together in the next one, as one addBulk
  * and one SREM. A request that comes alone goes at once; under load a round trip carries the jobs
  * of many requests instead of two per request. Each caller's promise settles with its own dispatch.
@@ -23,9 +24,9 @@ export class LaunchDispatch {
     private readonly store: StatusStore,
   ) {}
 
-  dispatch(names: string[]): Promise<void> {
+  dispatch(runs: JobRun[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ names, resolve, reject });
+      this.waiting.push({ runs, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -35,10 +36,10 @@ export class LaunchDispatch {
     while (this.waiting.length) {
       const batch = this.waiting;
       this.waiting = [];
-      const names = batch.flatMap((w) => w.names);
+      const runs = batch.flatMap((w) => w.runs);
       try {
-        await this.queue.enqueueLaunch(names);
-        await this.store.markDispatched(names);
+        await this.queue.enqueueLaunch(runs);
+        await this.store.markDispatched(runs.map((run) => run.name));
         for (const w of batch) w.resolve();
       } catch (error) {
         for (const w of batch) w.reject(error);

@@ -1,4 +1,4 @@
-import { BatchStateTally, type DerivedBatchState, deriveBatchState, type JobState } from '../batch-status';
+import { type BatchStatusRule, BatchStateTally, type DerivedBatchState, deriveBatchState, type JobState } from '../batch-status';
 import { InvalidRequestError } from '../errors';
 import { chunks, mapChunks, readAhead } from '../chunks';
 import type { BatchStatus, JobStatus } from '../job-status';
@@ -83,7 +83,11 @@ interface ListSource<T> {
  * first item is written; then its records are read again.
  */
 export class ListReading {
-  constructor(private readonly store: StatusStore) {}
+  /** `rules`: the job component's batchStatusRules (every batch listed here is of type `batch`). */
+  constructor(
+    private readonly store: StatusStore,
+    private readonly rules: readonly BatchStatusRule[] = [],
+  ) {}
 
   /** Single jobs, oldest first. */
   singleJobs(request: ListRequest): Promise<ListAnswer<JobStatusView>> {
@@ -184,7 +188,7 @@ export class ListReading {
       const found: Found<BatchItem>[] = [];
       for (const { position, item: batch } of small) {
         const own = jobs.slice(offset, (offset += batch.jobNames.length)).filter((j): j is JobRecord => j !== undefined);
-        const item = { batch, state: deriveBatchState(own), jobs: own };
+        const item = { batch, state: deriveBatchState(own, this.rules), jobs: own };
         if (keep(item)) found.push({ position, item });
       }
       small = [];
@@ -234,9 +238,9 @@ export class ListReading {
   private async sumUpJobs(names: string[], keep = true): Promise<{ state: DerivedBatchState; records?: JobRecord[] }> {
     if (keep && names.length <= RECORDS_PER_READ) {
       const records = (await this.store.getJobs(names)).filter((j): j is JobRecord => j !== undefined);
-      return { state: deriveBatchState(records), records };
+      return { state: deriveBatchState(records, this.rules), records };
     }
-    const tally = new BatchStateTally();
+    const tally = new BatchStateTally(this.rules);
     for await (const jobs of readAhead(this.jobStateChunks(names), 2)) for (const job of jobs) if (job) tally.add(job);
     return { state: tally.result() };
   }

@@ -1,6 +1,6 @@
 import { isFinal, JobStatus } from '../job-status';
 import type { Clock, JobRuntime, StatusStore, WorkQueue } from '../ports';
-import { type JobRecord, rfc3339 } from '../records';
+import { generationOf, type JobRecord, rfc3339, runOf } from '../records';
 import type { ObservationRecorder } from './record-observation';
 
 /**
@@ -18,7 +18,7 @@ export class Recovery {
     const names = await this.store.pendingDispatch();
     if (names.length === 0) return 0;
     const records = await this.store.getJobs(names);
-    const waiting = names.filter((_, i) => records[i]?.status === JobStatus.Waiting);
+    const waiting = records.filter((r): r is JobRecord => r?.status === JobStatus.Waiting).map(runOf);
     await this.queue.enqueueLaunch(waiting);
     await this.store.markDispatched(names);
     return waiting.length;
@@ -35,7 +35,7 @@ export class Recovery {
   /** Jobs left Stopping (the stop request may have been lost) get their stop queued again. */
   async requeueStops(): Promise<number> {
     const records = await this.unfinished();
-    const stopping = records.filter((r) => r.status === JobStatus.Stopping).map((r) => r.name);
+    const stopping = records.filter((r) => r.status === JobStatus.Stopping).map(runOf);
     await this.queue.enqueueStop(stopping);
     return stopping.length;
   }
@@ -67,12 +67,15 @@ export class VanishedJobReconciler {
       if (!record || !record.launched || isFinal(record.status)) continue;
       if (await this.runtime.has(record.name)) continue;
       const at = rfc3339(this.clock.now());
+      // Of the run read: a restart meanwhile launches a new run, which this must not end.
+      const generation = generationOf(record);
       const { changed } =
         record.status === JobStatus.Stopping
-          ? await this.recorder.record(record.name, { kind: 'stopped', at })
+          ? await this.recorder.record(record.name, { kind: 'stopped', at, generation })
           : await this.recorder.record(record.name, {
               kind: 'failed',
               at,
+              generation,
               reason: 'Vanished',
               message: `the ${this.runtime.kind} runtime no longer holds the job`,
             });

@@ -1,7 +1,7 @@
 import { badRequest, notFound } from '../errors';
 import { isFinal, JobStatus } from '../job-status';
 import type { Clock, StatusStore, WorkQueue } from '../ports';
-import { type JobRecord, rfc3339 } from '../records';
+import { type JobRecord, type JobRun, rfc3339, runOf } from '../records';
 import { requestStop } from '../transitions';
 import type { JobQueries } from './job-queries';
 
@@ -61,12 +61,12 @@ export class JobStopper {
 
   private async stopAll(names: string[]): Promise<void> {
     const at = rfc3339(this.clock.now());
-    const stoppedNow: string[] = [];
-    const handedOver: string[] = [];
+    const stoppedNow: JobRun[] = [];
+    const handedOver: JobRun[] = [];
     for (const name of names) {
       const { record, changed } = await this.store.update(name, (current) => requestStop(current, at));
       if (!changed || !record) continue;
-      (record.status === JobStatus.Stopped ? stoppedNow : handedOver).push(name);
+      (record.status === JobStatus.Stopped ? stoppedNow : handedOver).push(runOf(record));
     }
     await this.queue.cancelLaunch(stoppedNow);
     await this.queue.enqueueStop(handedOver);

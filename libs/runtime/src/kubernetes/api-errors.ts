@@ -38,6 +38,12 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0] : String(error);
 }
 
+/** The HTTP status and message of an error, for logs and error messages. */
+export function describeError(error: unknown): string {
+  const code = statusCodeOf(error);
+  return code === undefined ? messageOf(error) : `HTTP ${code}: ${messageOf(error)}`;
+}
+
 /** Thrown by our own code for a state that a moment later will be different (a race). */
 export class TransientError extends Error {
   override name = 'TransientError';

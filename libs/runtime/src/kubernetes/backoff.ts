@@ -1,10 +1,5 @@
+import { type BackoffPolicy, backoffDelay } from '@rjs/core';
 import { isTransient, retryAfterMs } from './api-errors';
-
-/** Capped exponential backoff: initial, 2x initial, 4x initial... never above max. */
-export interface BackoffPolicy {
-  initialMs: number;
-  maxMs: number;
-}
 
 export interface RetryPolicy extends BackoffPolicy {
   /** Tries in all, the first included. */
@@ -13,12 +8,6 @@ export interface RetryPolicy extends BackoffPolicy {
 
 /** About 7.5 s of trying (0.25 + 0.5 + 1 + 2 + 4 s) before a caller hears "unavailable". */
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, initialMs: 250, maxMs: 4000 };
-
-/** The delay before retry number `retry` (1-based), with jitter so replicas do not retry in step. */
-export function backoffDelay(retry: number, policy: BackoffPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, retry - 1));
-  return ceiling / 2 + (random() * ceiling) / 2;
-}
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -37,7 +26,7 @@ export async function withRetry<T>(
       return await operation();
     } catch (error) {
       if (!isTransient(error) || attempt >= policy.attempts) throw error;
-      const delay = Math.min(policy.maxMs, retryAfterMs(error) ?? backoffDelay(attempt, policy));
+      const delay = Math.min(policy.maxMs, retryAfterMs(error) ?? backoffDelay(attempt, policy, Math.random));
       onRetry?.(error, attempt, delay);
       await sleep(delay);
     }

@@ -6,4 +6,5 @@ export * from './labels';
 export * from './resource-informer';
 export * from './token-bucket';
 export type { KubernetesRuntimeLogger } from './runtime-logger';
-export type { BackoffPolicy, RetryPolicy } from './backoff';
+export type { RetryPolicy } from './backoff';
+export * from './kubernetes-job-logs';

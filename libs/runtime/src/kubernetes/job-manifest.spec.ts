@@ -30,7 +30,14 @@ function manifest(overrides: Partial<ResolvedJob> = {}, options: Partial<Manifes
 
 const podSpec = (m: V1Job) => m.spec!.template.spec!;
 const container = (m: V1Job) => podSpec(m).containers[0];
-const matchExpressions = (m: V1Job) => podSpec(m).affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0].matchExpressions;
+const nodeSelectorTerms = (m: V1Job) => podSpec(m).affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+const matchExpressions = (m: V1Job) => nodeSelectorTerms(m)?.[0].matchExpressions;
+const LINUX = { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] };
+const arch = (architecture: string) => ({ key: 'kubernetes.io/arch', operator: 'In', values: [architecture] });
+/** An operator's arm64 node pool (KUBE_NODE_TYPES_FILE) that names its architecture itself. */
+const ARM_POOL: Partial<ManifestOptions> = {
+  nodeTypes: { ...DEFAULT_NODE_TYPE_MAPPING, nodeTypes: { graviton: { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] }] } } },
+};
 
 const LABELS = {
   'radix-job-scheduler/managed-by': 'radix-job-scheduler',
@@ -38,6 +45,7 @@ const LABELS = {
   'radix-job-scheduler/batch-name': 'batch-compute-20240501100000-abcdefgh',
   'radix-job-scheduler/job-name': NAME,
   'radix-job-scheduler/batch-type': 'batch',
+  'radix-job-scheduler/generation': '0',
 };
 
 type Case = [description: string, built: () => V1Job, read: (m: V1Job) => unknown, expected: unknown];
@@ -46,6 +54,12 @@ const cases: Case[] = [
   ['names the Job as the job, in the namespace', () => manifest(), (m) => [m.metadata?.name, m.metadata?.namespace], [NAME, 'jobs']],
   ['labels the Job with service, component, batch and job', () => manifest(), (m) => m.metadata?.labels, LABELS],
   ['labels the pod template the same', () => manifest(), (m) => m.spec?.template.metadata?.labels, LABELS],
+  [
+    'labels a restarted job\'s Job and pods with its run, keeping the name',
+    () => manifest({ generation: 3 }),
+    (m) => [m.metadata?.name, m.metadata?.labels?.['radix-job-scheduler/generation'], m.spec?.template.metadata?.labels?.['radix-job-scheduler/generation']],
+    [NAME, '3', '3'],
+  ],
   ['keeps the free-text jobId as an annotation', () => manifest({ jobId: 'my job #1' }), (m) => m.metadata?.annotations, { 'radix-job-scheduler/job-id': 'my job #1' }],
   ['never restarts a container in place', () => manifest(), (m) => podSpec(m).restartPolicy, 'Never'],
   ['sets backoffLimit', () => manifest({ backoffLimit: 3 }), (m) => m.spec?.backoffLimit, 3],
@@ -118,7 +132,7 @@ const cases: Case[] = [
     () => manifest({ runtime: { nodeType: 'memory-optimized-2-v1' } }),
     (m) => [matchExpressions(m), podSpec(m).tolerations],
     [
-      [{ key: 'radix-nodetype', operator: 'In', values: ['memory-optimized-2-v1'] }],
+      [{ key: 'radix-nodetype', operator: 'In', values: ['memory-optimized-2-v1'] }, LINUX, arch('amd64')],
       [{ key: 'radix-nodetype', operator: 'Equal', value: 'memory-optimized-2-v1', effect: 'NoSchedule' }],
     ],
   ],
@@ -131,6 +145,8 @@ const cases: Case[] = [
         { key: 'radix-node-gpu-count', operator: 'Gt', values: ['5'] },
         { key: 'radix-node-gpu', operator: 'In', values: ['gpu1', 'gpu2'] },
         { key: 'radix-node-gpu', operator: 'NotIn', values: ['gpu3'] },
+        LINUX,
+        arch('amd64'),
       ],
       [{ key: 'radix-node-gpu-count', operator: 'Exists', effect: 'NoSchedule' }],
       { 'nvidia.com/gpu': '6' },
@@ -140,10 +156,35 @@ const cases: Case[] = [
     'lets runtime.nodeType win over the older gpu form',
     () => manifest({ runtime: { nodeType: 'gpu-nvidia-1-v1' }, node: { gpu: 'gpu1', gpuCount: '1' } }),
     (m) => matchExpressions(m),
-    [{ key: 'radix-nodetype', operator: 'In', values: ['gpu-nvidia-1-v1'] }],
+    [{ key: 'radix-nodetype', operator: 'In', values: ['gpu-nvidia-1-v1'] }, LINUX, arch('amd64')],
   ],
-  ['selects runtime.architecture through kubernetes.io/arch', () => manifest({ runtime: { architecture: 'arm64' } }), (m) => matchExpressions(m), [{ key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] }]],
-  ['adds no affinity or tolerations when nothing asks for them', () => manifest(), (m) => [podSpec(m).affinity, podSpec(m).tolerations], [undefined, undefined]],
+  ['selects runtime.architecture through kubernetes.io/arch, on Linux nodes', () => manifest({ runtime: { architecture: 'arm64' } }), (m) => matchExpressions(m), [LINUX, arch('arm64')]],
+  [
+    'places a job that names no architecture on linux/amd64 nodes by node affinity, as Radix does, with no tolerations',
+    () => manifest(),
+    (m) => [podSpec(m).affinity, podSpec(m).tolerations],
+    [{ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [LINUX, arch('amd64')] }] } } }, undefined],
+  ],
+  ["takes the component's architecture as the default", () => manifest({}, { defaultArchitecture: 'arm64' }), (m) => matchExpressions(m), [LINUX, arch('arm64')]],
+  ["lets the job's own architecture override the component's", () => manifest({ runtime: { architecture: 'amd64' } }, { defaultArchitecture: 'arm64' }), (m) => matchExpressions(m), [LINUX, arch('amd64')]],
+  [
+    'keeps node type and platform in one nodeSelectorTerm (separate terms would be alternatives)',
+    () => manifest({ runtime: { nodeType: 'gpu-nvidia-1-v1', architecture: 'arm64' } }),
+    (m) => nodeSelectorTerms(m),
+    [{ matchExpressions: [{ key: 'radix-nodetype', operator: 'In', values: ['gpu-nvidia-1-v1'] }, LINUX, arch('arm64')] }],
+  ],
+  ['leaves the architecture to a configured node type that names it (no amd64 default)', () => manifest({ runtime: { nodeType: 'graviton' } }, ARM_POOL), (m) => matchExpressions(m), [arch('arm64'), LINUX]],
+  ['accepts a job architecture the configured node type admits', () => manifest({ runtime: { nodeType: 'graviton', architecture: 'arm64' } }, ARM_POOL), (m) => matchExpressions(m), [arch('arm64'), LINUX, arch('arm64')]],
+  [
+    'leaves OS and architecture to a configured default placement that names them',
+    () =>
+      manifest(
+        {},
+        { nodeTypes: { ...DEFAULT_NODE_TYPE_MAPPING, default: { matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }, arch('arm64')], tolerations: [], limits: {} } } },
+      ),
+    (m) => matchExpressions(m),
+    [LINUX, arch('arm64')],
+  ],
   [
     'follows an operator-configured node type, GPU limits included',
     () =>
@@ -152,7 +193,7 @@ const cases: Case[] = [
         { nodeTypes: { ...DEFAULT_NODE_TYPE_MAPPING, nodeTypes: { a100: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['a100'] }], limits: { 'nvidia.com/gpu': '1' } } } } },
       ),
     (m) => [matchExpressions(m), podSpec(m).tolerations, container(m).resources?.limits],
-    [[{ key: 'pool', operator: 'In', values: ['a100'] }], [{ key: 'radix-nodetype', operator: 'Equal', value: 'a100', effect: 'NoSchedule' }], { 'nvidia.com/gpu': '1' }],
+    [[{ key: 'pool', operator: 'In', values: ['a100'] }, LINUX, arch('amd64')], [{ key: 'radix-nodetype', operator: 'Equal', value: 'a100', effect: 'NoSchedule' }], { 'nvidia.com/gpu': '1' }],
   ],
   [
     'lets a GPU limit the job sets itself win over the mapping',
@@ -174,6 +215,12 @@ describe('buildJobManifest', () => {
     ['a gpuCount that is not a positive whole number', { node: { gpu: 'gpu1', gpuCount: 'two' } }, PlacementError],
   ])('refuses a job with %s', (_description, overrides, error) => {
     expect(() => manifest(overrides as Partial<ResolvedJob>)).toThrow(error);
+  });
+
+  it('refuses an architecture that the configured node type excludes, saying why', () => {
+    expect(() => manifest({ runtime: { nodeType: 'graviton', architecture: 'amd64' } }, ARM_POOL)).toThrow(
+      new PlacementError('runtime.architecture amd64 contradicts the configured placement kubernetes.io/arch In [arm64]'),
+    );
   });
 
   it('is pure: the same job gives the same manifest', () => {

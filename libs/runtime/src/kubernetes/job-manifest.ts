@@ -20,6 +20,8 @@ export interface ManifestOptions {
   /** How long Kubernetes keeps a finished Job; the status record outlives it. */
   ttlSecondsAfterFinished?: number;
   nodeTypes: NodeTypeMapping;
+  /** The architecture of a job that names none (the component's runtime.architecture); default amd64. */
+  defaultArchitecture?: string;
 }
 
 /** The job cannot be turned into a valid Job (no image, an unfilled image placeholder...). */
@@ -128,7 +130,7 @@ export function podFailurePolicyOf(policy: FailurePolicy | undefined, container:
  */
 export function buildJobManifest(job: ResolvedJob, options: ManifestOptions, withPayload: boolean): V1Job {
   const labels = jobLabels(job);
-  const placement = placementFor(job, options.nodeTypes);
+  const placement = placementFor(job, options.nodeTypes, options.defaultArchitecture);
   const annotations = job.jobId ? { [AnnotationKey.jobId]: job.jobId } : undefined;
   const manifest: V1Job = {
     apiVersion: 'batch/v1',

@@ -150,6 +150,18 @@ const cases: Case[] = [
     { kind: 'active', podStatuses: [expect.objectContaining({ replicaStatus: { status: 'Failed' }, reason: 'Evicted', statusMessage: 'The node was low on resource: memory.' })] },
   ],
   [
+    'a Job without a run label reports the first run',
+    makeJob(JOB).active(1).obj(),
+    [],
+    { kind: 'active', generation: 0 },
+  ],
+  [
+    'a restarted job\'s Job reports its run, so that its reports never reach another run',
+    makeJob(JOB).ofRun(2).complete('2024-05-01T10:02:00Z').obj(),
+    [first().terminated(0, 'Completed', '2024-05-01T10:00:05Z', '2024-05-01T10:01:59Z').obj()],
+    { kind: 'succeeded', generation: 2 },
+  ],
+  [
     'a restarted container reports its restart count',
     makeJob(JOB).active(1).obj(),
     [first().running('2024-05-01T10:00:05Z').restarts(2).obj()],

@@ -1,5 +1,6 @@
 import type { V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { type Observation, type PodStatus, ReplicaStatus, rfc3339 } from '@rjs/core';
+import { generationOfObject } from './labels';
 
 /**
  * Where a Job's status is decided: one pure function from a Job and its pods to an Observation.
@@ -113,21 +114,25 @@ export function failureMessage(failed: V1JobCondition, podStatuses: PodStatus[])
   return message;
 }
 
-/** Maps a Job and its pods to what the scheduler records. `now` stamps non-final observations. */
+/**
+ * Maps a Job and its pods (those of the Job's run) to what the scheduler records, as of the Job's
+ * run (its generation label). `now` stamps non-final observations.
+ */
 export function observeJob(job: V1Job, pods: readonly V1Pod[], now: Date): Observation {
   const podStatuses = [...pods].sort(createdOrder).map(podStatusOf);
+  const generation = generationOfObject(job);
   const complete = condition(job, 'Complete');
   if (complete) {
     const at = toTimestamp(job.status?.completionTime) ?? toTimestamp(complete.lastTransitionTime) ?? rfc3339(now);
-    return { kind: 'succeeded', at, podStatuses };
+    return { kind: 'succeeded', at, generation, podStatuses };
   }
   const failed = condition(job, 'Failed');
   if (failed) {
     const at = toTimestamp(failed.lastTransitionTime) ?? rfc3339(now);
-    return { kind: 'failed', at, reason: failed.reason, message: failureMessage(failed, podStatuses), podStatuses };
+    return { kind: 'failed', at, generation, reason: failed.reason, message: failureMessage(failed, podStatuses), podStatuses };
   }
   const running = podStatuses.some((p) => p.replicaStatus.status === ReplicaStatus.Running);
-  return { kind: running ? 'running' : 'active', at: rfc3339(now), podStatuses };
+  return { kind: running ? 'running' : 'active', at: rfc3339(now), generation, podStatuses };
 }
 
 /** Pod statuses for a job ended on request: attempts that had not ended count as stopped. */

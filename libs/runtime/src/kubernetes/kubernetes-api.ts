@@ -1,8 +1,11 @@
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import {
+  ApiException,
   BatchV1Api,
   type ConfigurationOptions,
   CoreV1Api,
-  type KubeConfig,
+  KubeConfig,
   type KubernetesObject,
   Observable,
   type ObservableMiddleware,
@@ -40,6 +43,13 @@ export function defaultNamespace(kubeConfig: KubeConfig): string {
   return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || 'default';
 }
 
+/** KUBECONFIG, ~/.kube/config, or in-cluster (the pod's service account). */
+export function loadDefaultKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return kubeConfig;
+}
+
 const PAGE_SIZE = 500;
 
 /**
@@ -55,10 +65,10 @@ export class KubernetesApi {
   private readonly callOptions: ConfigurationOptions;
 
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeConfig,
     readonly namespace: string,
     private readonly limiter: TokenBucket,
-    requestTimeoutMs: number,
+    private readonly requestTimeoutMs: number,
     private readonly onError: (code: string) => void = () => undefined,
   ) {
     this.batch = kubeConfig.makeApiClient(BatchV1Api);
@@ -75,12 +85,13 @@ export class KubernetesApi {
     this.callOptions = { middleware: [timeout], middlewareMergeStrategy: 'append' };
   }
 
-  private async limited<T>(call: () => Promise<T>): Promise<T> {
+  /** `expected` errors are answers the caller handles (not counted as API errors). */
+  private async limited<T>(call: () => Promise<T>, expected: (error: unknown) => boolean = () => false): Promise<T> {
     await this.limiter.acquire();
     try {
       return await call();
     } catch (error) {
-      this.onError(errorCode(error));
+      if (!expected(error)) this.onError(errorCode(error));
       throw error;
     }
   }
@@ -144,6 +155,28 @@ export class KubernetesApi {
   }
 
   /**
+   * The log of a pod's container, as a stream of the answer's body (GET .../pods/{name}/log): with
+   * `follow` the API server keeps it open until the container ends. The timeout covers the wait for
+   * the answer only, not the stream. Not the client's Log class: it drops `tailLines=0`, discards
+   * the Status body of an error, and does not end its output when the connection breaks.
+   */
+  podLog(name: string, options: { container: string; tailLines?: number; follow: boolean }): Promise<IncomingMessage> {
+    return this.limited(async () => {
+      const server = this.kubeConfig.getCurrentCluster()?.server;
+      if (!server) throw new Error('the kubeconfig names no current cluster');
+      const url = new URL(`${server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(name)}/log`);
+      url.searchParams.set('container', options.container);
+      if (options.follow) url.searchParams.set('follow', 'true');
+      if (options.tailLines !== undefined) url.searchParams.set('tailLines', String(options.tailLines));
+      // Credentials, CA, proxy agent: as the client's own requests get them.
+      const requestOptions: RequestOptions = { method: 'GET', headers: {} };
+      await this.kubeConfig.applyToHTTPSOptions(requestOptions);
+      return openStream(url, requestOptions, this.requestTimeoutMs);
+      // No pod (404), or its container has no log yet (400): answers about the pod, not failures.
+    }, (error) => statusCodeOf(error) === 404 || statusCodeOf(error) === 400);
+  }
+
+  /**
    * Opens a watch from `resourceVersion`. `onDone` is called once, with an error or with nothing
    * when the stream ended; abort() ends it (onDone then sees an AbortError).
    */
@@ -159,6 +192,36 @@ export class KubernetesApi {
     const controller = await this.watcher.watch(path, query, (type, object) => onEvent(type as WatchEventType, object), onDone);
     return { abort: () => controller.abort() };
   }
+}
+
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** A GET whose 200 (or 204) answer is handed over as a stream; any other answer becomes an ApiException with its Status body. */
+function openStream(url: URL, options: RequestOptions, timeoutMs: number): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (response) => {
+      clearTimeout(timer);
+      // 204: the pod is on no node yet, so it has no log.
+      if (response.statusCode === 200 || response.statusCode === 204) return resolve(response);
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (bytes < MAX_ERROR_BODY_BYTES) chunks.push(chunk);
+        bytes += chunk.length;
+      });
+      response.on('error', reject);
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY_BYTES);
+        reject(new ApiException(response.statusCode ?? 0, response.statusMessage ?? '', body, response.headers as Record<string, string>));
+      });
+    });
+    const timer = setTimeout(() => request.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    request.end();
+  });
 }
 
 async function orUndefinedOn404<T>(request: Promise<T>): Promise<T | undefined> {

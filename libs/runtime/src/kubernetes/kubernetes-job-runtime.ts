@@ -1,6 +1,8 @@
-import { KubeConfig, type V1Job, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import {
+  type BackoffPolicy,
   type Clock,
+  generationOf,
   type JobRuntime,
   type Observation,
   type ObservationSink,
@@ -10,12 +12,12 @@ import {
   rfc3339,
   systemClock,
 } from '@rjs/core';
-import { isTransient, messageOf, statusCodeOf, TransientError } from './api-errors';
-import { type BackoffPolicy, DEFAULT_RETRY, type RetryPolicy, withRetry } from './backoff';
+import { describeError, isTransient, statusCodeOf, TransientError } from './api-errors';
+import { DEFAULT_RETRY, type RetryPolicy, sleep, withRetry } from './backoff';
 import { buildJobManifest, buildPayloadSecret, type ManifestOptions, payloadSecretName } from './job-manifest';
 import { isJobFinished, observeJob, stoppedPodStatuses } from './job-status-mapper';
-import { KubernetesApi, defaultNamespace } from './kubernetes-api';
-import { componentSelector, isManagedBy, jobNameOf } from './labels';
+import { KubernetesApi, defaultNamespace, loadDefaultKubeConfig } from './kubernetes-api';
+import { componentSelector, generationOfObject, isManagedBy, jobNameOf } from './labels';
 import { DEFAULT_NODE_TYPE_MAPPING, type NodeTypeMapping } from './node-types';
 import { ObservationReporter } from './observation-reporter';
 import { type InformerEvent, ResourceInformer } from './resource-informer';
@@ -31,10 +33,17 @@ export interface KubernetesRuntimeOptions {
   namespace?: string;
   /** Kubernetes deletes finished Jobs after this long; unset keeps them. */
   ttlSecondsAfterFinished?: number;
+  /**
+   * How long a restart waits for the Job of the job's earlier run, with its pods, to be gone
+   * before it gives up for now (the launch is retried). Default 60 s (pods get 30 s to exit).
+   */
+  earlierRunRemovalTimeoutMs?: number;
   /** Client-side rate limit of API calls (see token-bucket.ts for the defaults 20/30). */
   qps?: number;
   burst?: number;
   nodeTypes?: NodeTypeMapping;
+  /** The architecture of a job that names none: the component's runtime.architecture, else amd64. */
+  defaultArchitecture?: string;
   /** Retries of a failing API call before launch/stop/remove/has give up. */
   retry?: RetryPolicy;
   /** Restart delays of the watches after errors, and of failed sink calls. */
@@ -52,12 +61,21 @@ export interface KubernetesRuntimeOptions {
 }
 
 const DEFAULT_WATCH_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
+/** How often a restart looks whether the earlier run's Job is gone. */
+const EARLIER_RUN_POLL_MS = 250;
 
 /**
  * The JobRuntime port on Kubernetes: one batch/v1 Job per scheduled job (see job-manifest.ts),
  * observed through list+watch of the component's Jobs and Pods (resource-informer.ts), mapped to
  * observations by one pure function (job-status-mapper.ts). A Job deleted before it finished (a
  * stop, from this process or another; a remove; kubectl delete) reports `stopped`.
+ *
+ * A restart keeps the job's name, so the Job of its new run has the name of the earlier run's:
+ * the earlier Job is deleted with its pods (propagation Foreground: the Job is gone only once its
+ * pods are) and its payload Secret, and the new Job is created once it is gone. So the API and the
+ * job program (RADIX_JOB_NAME) see one name, and no pod of the earlier run runs alongside the new
+ * run. Every object carries its run (the generation label); observations are made per run, from
+ * the Job and the pods of that run only, and say which run they are of.
  *
  * Several replicas may watch at once; no leader election is needed. Every replica sees the same
  * objects and reports the same observations; the sink is the one write path, applies an
@@ -101,6 +119,7 @@ export class KubernetesJobRuntime implements JobRuntime {
       namespace: this.namespace,
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       nodeTypes: options.nodeTypes ?? DEFAULT_NODE_TYPE_MAPPING,
+      defaultArchitecture: options.defaultArchitecture,
     };
     this.jobs = this.informer<V1Job>('jobs');
     this.pods = this.informer<V1Pod>('pods', (pod) => jobNameOf(pod.metadata?.labels));
@@ -151,12 +170,17 @@ export class KubernetesJobRuntime implements JobRuntime {
   private observe(jobName: string): Observation | undefined {
     const job = this.jobs.get(jobName);
     if (!job || !isManagedBy(job.metadata?.labels, this.options.component)) return undefined;
-    return observeJob(job, this.podsOf(jobName), this.clock.now());
+    return observeJob(job, this.podsOf(job), this.clock.now());
   }
 
-  /** The job's pods, those deleted while the Job exists included, in the order first seen. */
-  private podsOf(jobName: string): V1Pod[] {
-    const pods = [...this.pods.byIndex(jobName), ...(this.deletedPods.get(jobName)?.values() ?? [])];
+  /**
+   * The pods of the Job's run, those deleted while the Job exists included, in the order first
+   * seen. Pods of an earlier run of the job (the same name) are not this run's attempts.
+   */
+  private podsOf(job: V1Job): V1Pod[] {
+    const jobName = job.metadata?.name ?? '';
+    const generation = generationOfObject(job);
+    const pods = [...this.pods.byIndex(jobName), ...(this.deletedPods.get(jobName)?.values() ?? [])].filter((pod) => generationOfObject(pod) === generation);
     const seen = (pod: V1Pod) => this.podSeen.get(pod.metadata?.name ?? '') ?? Number.MAX_SAFE_INTEGER;
     return pods.sort((a, b) => seen(a) - seen(b));
   }
@@ -165,10 +189,11 @@ export class KubernetesJobRuntime implements JobRuntime {
     const jobName = jobNameOf(event.object.metadata?.labels);
     if (!jobName || !this.reporter) return;
     const podName = event.object.metadata?.name ?? '';
+    const job = this.jobs.get(jobName);
     if (event.type !== 'deleted') {
       if (!this.podSeen.has(podName)) this.podSeen.set(podName, this.podSequence++);
       this.deletedPods.get(jobName)?.delete(podName);
-    } else if (this.jobs.get(jobName)) {
+    } else if (job && generationOfObject(job) === generationOfObject(event.object)) {
       let pods = this.deletedPods.get(jobName);
       if (!pods) this.deletedPods.set(jobName, (pods = new Map()));
       pods.set(podName, event.object);
@@ -185,24 +210,25 @@ export class KubernetesJobRuntime implements JobRuntime {
       this.reporter.enqueue(name);
       return;
     }
-    const pods = this.podsOf(name);
+    const pods = this.podsOf(event.object);
     this.deletedPods.delete(name);
     for (const pod of pods) this.podSeen.delete(pod.metadata?.name ?? '');
+    // Reports of the deleted Job's own run: when a restart removed it, the records ignore them.
     if (isJobFinished(event.object)) {
       // Removed after it finished (TTL, cleanup): its final state may not have been reported yet.
       this.reporter.enqueueObservation(name, observeJob(event.object, pods, this.clock.now()));
     } else if (this.stopRequested.has(name) || !event.finalStateUnknown) {
-      // Deleted before it finished: a stop (from this process or a worker elsewhere), a remove, or
-      // someone deleting it by hand. The Job no longer runs, so it is stopped.
-      this.reporter.enqueueObservation(name, this.stoppedObservation(pods));
+      // Deleted before it finished: a stop (from this process or a worker elsewhere), a remove, a
+      // restart, or someone deleting it by hand. The Job no longer runs, so it is stopped.
+      this.reporter.enqueueObservation(name, this.stoppedObservation(event.object, pods));
     }
     // Otherwise it vanished while the watch was down and its last state is unknown (it may have
     // finished, then been removed by its TTL): has() answers false and the reconciliation decides.
     this.stopRequested.delete(name);
   }
 
-  private stoppedObservation(pods: V1Pod[]): Observation {
-    return { kind: 'stopped', at: rfc3339(this.clock.now()), podStatuses: stoppedPodStatuses(pods) };
+  private stoppedObservation(job: V1Job, pods: V1Pod[]): Observation {
+    return { kind: 'stopped', at: rfc3339(this.clock.now()), generation: generationOfObject(job), podStatuses: stoppedPodStatuses(pods) };
   }
 
   // ---- commands ----
@@ -216,23 +242,58 @@ export class KubernetesJobRuntime implements JobRuntime {
       throw new PermanentLaunchError(`job ${job.name} cannot run on Kubernetes: ${(error as Error).message}`);
     }
     const created = await this.call(`create Job ${job.name}`, () => this.createOrAdoptJob(manifest));
-    if (withPayload) await this.createPayloadSecret(job, payload, created);
+    // undefined: a later run holds the name, so this launch is stale and creates nothing.
+    if (created && withPayload) await this.createPayloadSecret(job, payload, created);
   }
 
-  /** A 409 for a Job this service created for this job counts as created (a retried launch). */
-  private async createOrAdoptJob(manifest: V1Job): Promise<V1Job> {
+  /**
+   * A 409 for the Job this service created for this run counts as created (a retried launch). The
+   * Job of an earlier run (a restart) is removed first, that of a later run makes this a no-op.
+   */
+  private async createOrAdoptJob(manifest: V1Job): Promise<V1Job | undefined> {
     const name = manifest.metadata!.name!;
     try {
       return await this.api.createJob(manifest);
     } catch (error) {
       if (statusCodeOf(error) !== 409) throw error;
-      const existing = await this.api.readJob(name);
-      if (!existing) throw new TransientError(`Job ${name} existed and vanished; creating it again`);
-      if (!this.isOurJob(existing, name)) {
-        throw new PermanentLaunchError(`a Job named ${name} already exists in ${this.namespace} and was not created by this scheduler`);
-      }
-      return existing;
     }
+    const existing = await this.api.readJob(name);
+    if (!existing) throw new TransientError(`Job ${name} existed and vanished; creating it again`);
+    if (!this.isOurJob(existing, name)) {
+      throw new PermanentLaunchError(`a Job named ${name} already exists in ${this.namespace} and was not created by this scheduler`);
+    }
+    const run = generationOfObject(manifest);
+    const existingRun = generationOfObject(existing);
+    if (existingRun === run) return existing;
+    if (existingRun > run) return undefined;
+    await this.removeEarlierRun(existing);
+    // Once more: another worker may have created this run's Job meanwhile, which then counts.
+    return this.createOrAdoptJob(manifest);
+  }
+
+  /**
+   * A restart: deletes the Job of the job's earlier run with its pods (Foreground, so the Job
+   * lasts until its pods are gone) and that run's payload Secret, and waits until the Job is gone.
+   * Too long a wait is a TransientError: the launch is tried again later.
+   */
+  private async removeEarlierRun(earlier: V1Job): Promise<void> {
+    const name = earlier.metadata!.name!;
+    if (!earlier.metadata?.deletionTimestamp) await this.api.deleteJob(name, 'Foreground');
+    await this.deleteSecretOf(name, generationOfObject(earlier));
+    const deadline = Date.now() + (this.options.earlierRunRemovalTimeoutMs ?? 60_000);
+    while ((await this.api.readJob(name))?.metadata?.uid === earlier.metadata?.uid) {
+      if (Date.now() >= deadline) throw new TransientError(`the Job of an earlier run of ${name} is still being deleted`);
+      await sleep(EARLIER_RUN_POLL_MS);
+    }
+  }
+
+  /** Deletes the job's payload Secret if this service created it (for run `generation`, when given). */
+  private async deleteSecretOf(jobName: string, generation?: number): Promise<void> {
+    const secretName = payloadSecretName(jobName);
+    const secret = await this.api.readSecret(secretName);
+    if (!secret || !this.isOurJob(secret, jobName)) return;
+    if (generation !== undefined && generationOfObject(secret) !== generation) return;
+    await this.api.deleteSecret(secretName);
   }
 
   private isOurJob(job: V1Job | V1Secret, name: string): boolean {
@@ -267,6 +328,11 @@ export class KubernetesJobRuntime implements JobRuntime {
       if (!this.isOurJob(existing, jobName)) {
         throw new PermanentLaunchError(`a Secret named ${secret.metadata!.name} already exists and was not created by this scheduler`);
       }
+      // An earlier run's Secret, owned by its Job (the garbage collector would take it from the new run): replaced.
+      if (existing.metadata?.ownerReferences?.[0]?.uid !== secret.metadata?.ownerReferences?.[0]?.uid) {
+        await this.api.deleteSecret(secret.metadata!.name!);
+        throw new TransientError(`the payload Secret of an earlier run of ${jobName} was in the way; creating it again`);
+      }
     }
   }
 
@@ -280,7 +346,7 @@ export class KubernetesJobRuntime implements JobRuntime {
     if (!job || !this.isOurJob(job, jobName) || isJobFinished(job)) return;
     if (this.reporter) this.stopRequested.add(jobName);
     const deleted = await this.call(`delete Job ${jobName}`, () => this.api.deleteJob(jobName, 'Background'));
-    if (deleted && this.reporter) this.reporter.enqueueObservation(jobName, this.stoppedObservation(this.podsOf(jobName)));
+    if (deleted && this.reporter) this.reporter.enqueueObservation(jobName, this.stoppedObservation(job, this.podsOf(job)));
   }
 
   /** Deletes the Job (with its pods) and the payload Secret; missing ones are fine. */
@@ -289,9 +355,7 @@ export class KubernetesJobRuntime implements JobRuntime {
     const job = await this.call(`read Job ${jobName}`, () => this.api.readJob(jobName));
     if (job && this.isOurJob(job, jobName)) await this.call(`delete Job ${jobName}`, () => this.api.deleteJob(jobName, 'Background'));
     // The garbage collector would remove the Secret with its Job; deleting it too frees the payload now.
-    const secretName = payloadSecretName(jobName);
-    const secret = await this.call(`read Secret ${secretName}`, () => this.api.readSecret(secretName));
-    if (secret && this.isOurJob(secret, jobName)) await this.call(`delete Secret ${secretName}`, () => this.api.deleteSecret(secretName));
+    await this.call(`delete Secret ${payloadSecretName(jobName)}`, () => this.deleteSecretOf(jobName));
   }
 
   async has(jobName: string): Promise<boolean> {
@@ -312,23 +376,12 @@ export class KubernetesJobRuntime implements JobRuntime {
     if (this.closed) throw new RuntimeUnavailableError(`${what}: the Kubernetes runtime is closed`);
     try {
       return await withRetry(operation, this.retry, (error, retry, delayMs) =>
-        this.logger.warn({ retry, delayMs: Math.round(delayMs) }, `${what} failed (${describe(error)}); retrying`),
+        this.logger.warn({ retry, delayMs: Math.round(delayMs) }, `${what} failed (${describeError(error)}); retrying`),
       );
     } catch (error) {
       if (error instanceof PermanentLaunchError || error instanceof RuntimeUnavailableError) throw error;
-      if (isTransient(error) || this.closed) throw new RuntimeUnavailableError(`${what}: Kubernetes API unavailable (${describe(error)})`);
-      throw new PermanentLaunchError(`${what}: ${describe(error)}`);
+      if (isTransient(error) || this.closed) throw new RuntimeUnavailableError(`${what}: Kubernetes API unavailable (${describeError(error)})`);
+      throw new PermanentLaunchError(`${what}: ${describeError(error)}`);
     }
   }
-}
-
-function loadDefaultKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return kubeConfig;
-}
-
-function describe(error: unknown): string {
-  const code = statusCodeOf(error);
-  return code === undefined ? messageOf(error) : `HTTP ${code}: ${messageOf(error)}`;
 }

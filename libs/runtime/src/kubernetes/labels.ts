@@ -1,4 +1,4 @@
-import type { ResolvedJob } from '@rjs/core';
+import { generationOf, type ResolvedJob } from '@rjs/core';
 
 /**
  * Label and annotation keys on the Jobs, pods and payload Secrets this scheduler creates.
@@ -16,6 +16,12 @@ export const LabelKey = {
   batchName: 'radix-job-scheduler/batch-name',
   jobName: 'radix-job-scheduler/job-name',
   batchType: 'radix-job-scheduler/batch-type',
+  /**
+   * The run of the job (JobRecord.generation; a restart adds one). A restart's Job keeps the job's
+   * name, so this tells its objects (and its observations) from those of an earlier run. Objects
+   * without it are of the first run (0).
+   */
+  generation: 'radix-job-scheduler/generation',
 } as const;
 
 export const AnnotationKey = {
@@ -48,7 +54,14 @@ export function jobLabels(job: ResolvedJob): Record<string, string> {
     [LabelKey.batchName]: toLabelValue(job.batchName),
     [LabelKey.jobName]: toLabelValue(job.name),
     [LabelKey.batchType]: job.batchType,
+    [LabelKey.generation]: String(generationOf(job)),
   };
+}
+
+/** The run an object (Job, pod, Secret) belongs to, from its labels; 0 without the label. */
+export function generationOfObject(object: { metadata?: { labels?: Record<string, string> } } | undefined): number {
+  const value = Number(object?.metadata?.labels?.[LabelKey.generation] ?? 0);
+  return Number.isSafeInteger(value) && value >= 0 ? value : 0;
 }
 
 /** Selects every object this service manages for one job component (equality-based, one namespace). */

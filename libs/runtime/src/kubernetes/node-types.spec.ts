@@ -1,4 +1,4 @@
-import { DEFAULT_NODE_TYPE_MAPPING, gpuLists, parseNodeTypeMapping, placementFor } from './node-types';
+import { DEFAULT_NODE_TYPE_MAPPING, gpuLists, parseNodeTypeMapping, PlacementError, placementFor } from './node-types';
 
 const EXAMPLE = `
 nodeTypes:
@@ -63,20 +63,55 @@ describe('placementFor', () => {
     expect(placementFor({ node: { gpu: 'gpu1', gpuCount: '2' } }, mapping).limits).toEqual({});
   });
 
-  it('uses the default placement for a job that asks for nothing', () => {
-    expect(placementFor({}, mapping).matchExpressions).toEqual([{ key: 'nodepooltasks', operator: 'Exists' }]);
+  it('uses the default placement for a job that asks for nothing, on linux/amd64 nodes', () => {
+    expect(placementFor({}, mapping).matchExpressions).toEqual([
+      { key: 'nodepooltasks', operator: 'Exists' },
+      { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+      { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+    ]);
+  });
+
+  it.each([
+    ['no architecture, amd64 by default', {}, undefined, 'amd64'],
+    ["no architecture, the component's default", {}, 'arm64', 'arm64'],
+    ["the job's own over the default", { runtime: { architecture: 'amd64' } }, 'arm64', 'amd64'],
+    ['a node type without one, the default', { runtime: { nodeType: 'memory-optimized-2-v1' } }, 'arm64', 'arm64'],
+  ])('selects the architecture: %s', (_description, job, defaultArchitecture, expected) => {
+    expect(placementFor(job, DEFAULT_NODE_TYPE_MAPPING, defaultArchitecture).matchExpressions.filter((r) => r.key === 'kubernetes.io/arch')).toEqual([
+      { key: 'kubernetes.io/arch', operator: 'In', values: [expected] },
+    ]);
+  });
+
+  it.each([
+    ['In without it', { operator: 'In', values: ['arm64'] }],
+    ['NotIn with it', { operator: 'NotIn', values: ['amd64'] }],
+    ['DoesNotExist', { operator: 'DoesNotExist' }],
+  ])('refuses a job architecture a configured placement excludes: %s', (_description, requirement) => {
+    const pinned = { ...DEFAULT_NODE_TYPE_MAPPING, default: { matchExpressions: [{ key: 'kubernetes.io/arch', ...requirement }], tolerations: [], limits: {} } };
+    expect(() => placementFor({ runtime: { architecture: 'amd64' } }, pinned)).toThrow(PlacementError);
   });
 
   it('requests one GPU when the older form gives no count', () => {
     expect(placementFor({ node: { gpu: 'gpu1' } }, DEFAULT_NODE_TYPE_MAPPING)).toEqual({
-      matchExpressions: [{ key: 'radix-node-gpu', operator: 'In', values: ['gpu1'] }],
+      matchExpressions: [
+        { key: 'radix-node-gpu', operator: 'In', values: ['gpu1'] },
+        { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+        { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+      ],
       tolerations: [{ key: 'radix-node-gpu-count', operator: 'Exists', effect: 'NoSchedule' }],
       limits: { 'nvidia.com/gpu': '1' },
     });
   });
 
   it('ignores a gpuCount without gpu names, as radix-operator does', () => {
-    expect(placementFor({ node: { gpuCount: '2' } }, DEFAULT_NODE_TYPE_MAPPING)).toEqual({ matchExpressions: [], tolerations: [], limits: {} });
+    expect(placementFor({ node: { gpuCount: '2' } }, DEFAULT_NODE_TYPE_MAPPING)).toEqual({
+      matchExpressions: [
+        { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+        { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+      ],
+      tolerations: [],
+      limits: {},
+    });
   });
 });
 

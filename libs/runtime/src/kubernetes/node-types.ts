@@ -54,22 +54,64 @@ export const DEFAULT_NODE_TYPE_MAPPING: NodeTypeMapping = {
   default: { matchExpressions: [], tolerations: [], limits: {} },
 };
 
+const OS_LABEL = 'kubernetes.io/os';
 const ARCH_LABEL = 'kubernetes.io/arch';
+/** Where Radix places a job that names no architecture: Linux nodes of this architecture. */
+export const DEFAULT_ARCHITECTURE = 'amd64';
 
 /** Thrown for a job whose node requirements cannot be turned into a placement. */
 export class PlacementError extends Error {
   override name = 'PlacementError';
 }
 
-/** The placement of a job: node type first, then the older GPU form, then the default; plus architecture. */
-export function placementFor(job: { runtime?: Runtime; node?: NodeRequirement }, mapping: NodeTypeMapping): Placement {
+/**
+ * The placement of a job: node type first, then the older GPU form, then the default; and, in the
+ * same nodeSelectorTerm (terms would be alternatives), Linux nodes of the job's architecture, else
+ * of `defaultArchitecture`, as Radix places jobs. A configured placement that names the OS or
+ * architecture label itself is left to decide it (an arm64 node pool, say), unless the job asks for
+ * an architecture that placement excludes: that is an error, not a pod that never schedules.
+ */
+export function placementFor(
+  job: { runtime?: Runtime; node?: NodeRequirement },
+  mapping: NodeTypeMapping,
+  defaultArchitecture: string = DEFAULT_ARCHITECTURE,
+): Placement {
   const nodeType = job.runtime?.nodeType;
   const base = nodeType ? nodeTypePlacement(nodeType, mapping) : (gpuPlacement(job.node, mapping) ?? mapping.default);
-  const matchExpressions = [...base.matchExpressions];
-  if (job.runtime?.architecture) {
-    matchExpressions.push({ key: ARCH_LABEL, operator: 'In', values: [job.runtime.architecture] });
+  const platform = platformRequirements(base.matchExpressions, job.runtime?.architecture, defaultArchitecture);
+  return { matchExpressions: [...base.matchExpressions, ...platform], tolerations: [...base.tolerations], limits: { ...base.limits } };
+}
+
+function platformRequirements(configured: V1NodeSelectorRequirement[], architecture: string | undefined, defaultArchitecture: string): V1NodeSelectorRequirement[] {
+  const names = (key: string) => configured.some((r) => r.key === key);
+  const requirements: V1NodeSelectorRequirement[] = [];
+  if (!names(OS_LABEL)) requirements.push({ key: OS_LABEL, operator: 'In', values: ['linux'] });
+  if (architecture) {
+    const excluding = configured.find((r) => r.key === ARCH_LABEL && !admits(r, architecture));
+    if (excluding) {
+      const values = excluding.values?.length ? ` [${excluding.values.join(', ')}]` : '';
+      throw new PlacementError(`runtime.architecture ${architecture} contradicts the configured placement ${ARCH_LABEL} ${excluding.operator}${values}`);
+    }
+    requirements.push({ key: ARCH_LABEL, operator: 'In', values: [architecture] });
+  } else if (!names(ARCH_LABEL)) {
+    requirements.push({ key: ARCH_LABEL, operator: 'In', values: [defaultArchitecture] });
   }
-  return { matchExpressions, tolerations: [...base.tolerations], limits: { ...base.limits } };
+  return requirements;
+}
+
+/** Whether a node labelled `value` can meet the requirement (Gt and Lt compare numbers, never an architecture). */
+function admits(requirement: V1NodeSelectorRequirement, value: string): boolean {
+  const values = requirement.values ?? [];
+  switch (requirement.operator) {
+    case 'In':
+      return values.includes(value);
+    case 'NotIn':
+      return !values.includes(value);
+    case 'Exists':
+      return true;
+    default:
+      return false;
+  }
 }
 
 function nodeTypePlacement(nodeType: string, mapping: NodeTypeMapping): Placement {

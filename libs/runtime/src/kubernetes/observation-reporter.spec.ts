@@ -108,6 +108,20 @@ describe('ObservationReporter', () => {
     reporter.close();
   });
 
+  it('reports a fixed observation and then the current state when both are asked for (a restart: the earlier Job gone, the new one there)', async () => {
+    const sent: Observation[] = [];
+    const current = running('t2');
+    const reporter = new ObservationReporter({ observe: () => ({ ...current, generation: 1 }), sink: async (_n, o) => void sent.push(o), concurrency: 1, retry: { initialMs: 1, maxMs: 1 }, logger: quiet });
+    reporter.enqueueObservation('a', { kind: 'stopped', at: 't1', generation: 0 });
+    reporter.enqueue('a');
+    reporter.resume();
+    await reporter.idle();
+    expect(sent).toEqual([
+      { kind: 'stopped', at: 't1', generation: 0 },
+      { ...current, generation: 1 },
+    ]);
+  });
+
   it('holds reports until resumed', async () => {
     const sent: string[] = [];
     const reporter = new ObservationReporter({ observe: (n) => running(n), sink: async (n) => void sent.push(n), concurrency: 1, retry: { initialMs: 1, maxMs: 1 }, logger: quiet });

@@ -1,5 +1,4 @@
-import type { Observation, ObservationSink } from '@rjs/core';
-import { type BackoffPolicy, backoffDelay } from './backoff';
+import { type BackoffPolicy, backoffDelay, type Observation, type ObservationSink } from '@rjs/core';
 import type { KubernetesRuntimeLogger } from './runtime-logger';
 
 export interface ObservationReporterOptions {
@@ -14,6 +13,16 @@ export interface ObservationReporterOptions {
 }
 
 /**
+ * What is to be reported about a dirty job: an observation to send as is (a Job that is gone
+ * cannot be re-read), then, when `current`, the job's current state. A restart's new Job follows
+ * the deletion of the earlier run's under the same name: both are reported, in that order.
+ */
+interface DirtyJob {
+  fixed?: Observation;
+  current: boolean;
+}
+
+/**
  * A small work queue between watch events and the sink, like client-go's workqueue: events only
  * mark a job dirty; a bounded number of workers then read the job's *current* state and report
  * it. Bursts of events for one job coalesce into one report, reports for one job stay in order,
@@ -21,8 +30,7 @@ export interface ObservationReporterOptions {
  * (apart from its time) is not sent again, and a failed sink call is retried with backoff.
  */
 export class ObservationReporter {
-  /** Dirty jobs; a value is an observation to send as is (a Job that is gone cannot be re-read). */
-  private readonly dirty = new Map<string, Observation | undefined>();
+  private readonly dirty = new Map<string, DirtyJob>();
   private readonly inFlight = new Set<string>();
   private readonly lastSent = new Map<string, string>();
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; failures: number }>();
@@ -34,15 +42,22 @@ export class ObservationReporter {
 
   /** Report the job's current state soon. */
   enqueue(jobName: string): void {
-    if (this.closed) return;
-    if (!this.dirty.has(jobName)) this.dirty.set(jobName, undefined);
-    this.pump();
+    this.markDirty(jobName, { current: true });
   }
 
-  /** Report exactly this observation (the job's object is gone, or the runtime ended it). */
+  /** Report exactly this observation (the job's object is gone, or the runtime ended it); it replaces one not yet sent. */
   enqueueObservation(jobName: string, observation: Observation): void {
+    this.markDirty(jobName, { fixed: observation, current: false });
+  }
+
+  private markDirty(jobName: string, work: DirtyJob, keepNewerFixed = false): void {
     if (this.closed) return;
-    this.dirty.set(jobName, observation);
+    const dirty = this.dirty.get(jobName);
+    if (!dirty) this.dirty.set(jobName, { ...work });
+    else {
+      if (work.fixed && !(keepNewerFixed && dirty.fixed)) dirty.fixed = work.fixed;
+      dirty.current ||= work.current;
+    }
     this.pump();
   }
 
@@ -77,12 +92,12 @@ export class ObservationReporter {
 
   private pump(): void {
     if (!this.running || this.closed) return;
-    for (const [jobName, fixed] of this.dirty) {
+    for (const [jobName, work] of this.dirty) {
       if (this.inFlight.size >= this.options.concurrency) break;
       if (this.inFlight.has(jobName)) continue;
       this.dirty.delete(jobName);
       this.inFlight.add(jobName);
-      void this.process(jobName, fixed).finally(() => {
+      void this.process(jobName, work).finally(() => {
         this.inFlight.delete(jobName);
         this.pump();
         this.notifyIdle();
@@ -90,25 +105,34 @@ export class ObservationReporter {
     }
   }
 
-  private async process(jobName: string, fixed: Observation | undefined): Promise<void> {
-    const observation = fixed ?? this.options.observe(jobName);
+  private async process(jobName: string, work: DirtyJob): Promise<void> {
+    let left = work;
+    try {
+      if (work.fixed) {
+        await this.options.sink(jobName, work.fixed);
+        // A fixed observation is about a Job that is gone or going: nothing to compare later ones with.
+        this.lastSent.delete(jobName);
+        left = { current: work.current };
+      }
+      if (work.current) await this.reportCurrent(jobName);
+      this.clearRetry(jobName);
+    } catch (error) {
+      // What was sent is not sent again; the current state is read anew when retried.
+      this.scheduleRetry(jobName, left, error);
+    }
+  }
+
+  private async reportCurrent(jobName: string): Promise<void> {
+    const observation = this.options.observe(jobName);
     if (!observation) {
       // The job is not (or no longer) in the caches: forget what we told the sink about it.
       this.lastSent.delete(jobName);
-      this.clearRetry(jobName);
       return;
     }
     const key = JSON.stringify({ ...observation, at: undefined });
     if (this.lastSent.get(jobName) === key) return;
-    try {
-      await this.options.sink(jobName, observation);
-      // A fixed observation is about a Job that is gone or going: nothing to compare later ones with.
-      if (fixed) this.lastSent.delete(jobName);
-      else this.lastSent.set(jobName, key);
-      this.clearRetry(jobName);
-    } catch (error) {
-      this.scheduleRetry(jobName, fixed, error);
-    }
+    await this.options.sink(jobName, observation);
+    this.lastSent.set(jobName, key);
   }
 
   private clearRetry(jobName: string): void {
@@ -117,17 +141,14 @@ export class ObservationReporter {
     this.retryTimers.delete(jobName);
   }
 
-  private scheduleRetry(jobName: string, fixed: Observation | undefined, error: unknown): void {
+  private scheduleRetry(jobName: string, work: DirtyJob, error: unknown): void {
     if (this.closed) return;
     const failures = (this.retryTimers.get(jobName)?.failures ?? 0) + 1;
     this.clearRetry(jobName);
-    const delay = backoffDelay(failures, this.options.retry);
+    const delay = backoffDelay(failures, this.options.retry, Math.random);
     this.options.logger.warn({ jobName, failures, delayMs: Math.round(delay) }, `reporting a job failed; retrying: ${(error as Error)?.message ?? error}`);
-    const timer = setTimeout(() => {
-      // A newer fixed observation, if one came meanwhile, wins over the one that failed.
-      if (fixed && !this.dirty.has(jobName)) this.enqueueObservation(jobName, fixed);
-      else this.enqueue(jobName);
-    }, delay);
+    // A newer fixed observation, if one came meanwhile, wins over the one that failed.
+    const timer = setTimeout(() => this.markDirty(jobName, work, true), delay);
     this.retryTimers.set(jobName, { timer, failures });
   }
 }

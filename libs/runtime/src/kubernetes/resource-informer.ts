@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { type BackoffPolicy, backoffDelay } from '@rjs/core';
 import { statusCodeOf } from './api-errors';
-import { type BackoffPolicy, backoffDelay } from './backoff';
 import type { ListResult, WatchCallback, WatchHandle } from './kubernetes-api';
 import type { KubernetesRuntimeLogger } from './runtime-logger';
 
@@ -140,7 +140,7 @@ export class ResourceInformer<T extends KubernetesObject> {
         this.synced = false;
         // Relist after any error: a fresh list reconciles whatever the broken watch missed.
         this.resourceVersion = '';
-        const delay = backoffDelay(this.failures, this.options.backoff);
+        const delay = backoffDelay(this.failures, this.options.backoff, Math.random);
         this.options.logger.warn(
           { informer: this.options.name, failures: this.failures, delayMs: Math.round(delay) },
           `${this.options.name} informer: ${describe(error)}; relisting`,
@@ -158,7 +158,7 @@ export class ResourceInformer<T extends KubernetesObject> {
     if (outcome.events === 0 && outcome.durationMs < MIN_HEALTHY_WATCH_MS) {
       // A server that ends every watch at once must not make us spin.
       this.failures++;
-      await this.pause(backoffDelay(this.failures, this.options.backoff));
+      await this.pause(backoffDelay(this.failures, this.options.backoff, Math.random));
     } else {
       this.failures = 0;
     }

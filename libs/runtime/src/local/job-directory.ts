@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Observation } from '@rjs/core';
+import { generationOf, type Observation } from '@rjs/core';
 import type { ProcessIdentity } from './process-identity';
 
 /**
@@ -9,18 +9,27 @@ import type { ProcessIdentity } from './process-identity';
  * is read by every worker process on the machine and by later versions: changing it needs care.
  *
  *   payload                  the request's payload, exact bytes (JOB_PAYLOAD_FILE points here)
- *   launched.json            who launched the job and which process runs its current attempt;
- *                            created exclusively before the first spawn, so a job launches once
- *   status.json              the latest observation, written before it is reported (replayed after a crash)
- *   recorded                 present once the final observation in status.json reached the status records
+ *   launched.json            who launched the job's current run (generation) and which process runs its
+ *                            current attempt; created exclusively before the first spawn, so a run launches once
+ *   status.json              the latest observation of the run, written before it is reported (replayed after a crash)
+ *   recorded                 present once the final observation in status.json reached the status records;
+ *                            holds the generation of that observation
  *   stop-requested           present once a stop was asked for, by whichever process asked
- *   attempt-<n>.stdout.log   what attempt n wrote to stdout (likewise .stderr.log); kept until remove()
+ *   attempt-<n>.stdout.log   what attempt n wrote to stdout (likewise .stderr.log); kept until remove().
+ *                            A restart's run numbers its attempts after those of the earlier runs.
+ *
+ * A restart ends the earlier run and discards its run files (marker, status, recorded, stop request,
+ * payload) before the new run claims the job; the attempt logs stay.
  */
 export interface LaunchMarker {
   job: string;
   launchedAt: string;
   /** The worker process and runtime instance that supervises the job. */
   owner: ProcessIdentity & { instance: string };
+  /** The run launched (absent: the first, 0). */
+  generation?: number;
+  /** The number of this run's first attempt (absent: 1). */
+  firstAttempt?: number;
   attempt?: number;
   /** The current attempt's process (leader of its own process group); absent until the first spawn. */
   process?: ProcessIdentity;
@@ -31,6 +40,7 @@ const STATUS = 'status.json';
 const STOP_REQUESTED = 'stop-requested';
 const RECORDED = 'recorded';
 export const PAYLOAD_FILE = 'payload';
+const ATTEMPT_LOG = /^attempt-(\d+)\.stdout\.log$/;
 
 /** Kubernetes names only: a job name never reaches outside the work directory. */
 const SAFE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -118,11 +128,23 @@ export class JobDirectory {
   }
 
   /**
-   * True once a launch may have started a process: the first attempt's log files are opened just
-   * before the spawn, and the marker names the process just after it.
+   * True once a launch may have started a process: the run's first attempt's log files are opened
+   * just before the spawn, and the marker names the process just after it.
    */
-  spawnMayHaveStarted(): boolean {
-    return existsSync(this.stdoutPath(1));
+  spawnMayHaveStarted(marker: LaunchMarker): boolean {
+    return existsSync(this.stdoutPath(marker.firstAttempt ?? 1));
+  }
+
+  /** The number the next run's first attempt takes: after every attempt that left a log. */
+  nextAttemptNumber(): number {
+    let last = 0;
+    for (const file of this.files()) last = Math.max(last, Number(ATTEMPT_LOG.exec(file)?.[1] ?? 0));
+    return last + 1;
+  }
+
+  /** Discards the files of an ended run (a restart), so that the next run can claim the job. The logs stay. */
+  discardRun(): void {
+    for (const file of [MARKER, STATUS, RECORDED, STOP_REQUESTED, PAYLOAD_FILE]) rmSync(join(this.path, file), { force: true });
   }
 
   /** Sets aside the marker of a launch that died before spawning anything, so that the job can be claimed again. */
@@ -153,17 +175,27 @@ export class JobDirectory {
     }
   }
 
-  /** The final status reached the records: no need to report it again after a restart. */
-  markRecorded(): void {
+  /**
+   * The final status of run `generation` reached the records: no need to report it again after a
+   * worker restarts. A late mark of an earlier run does not count for a later one.
+   */
+  markRecorded(generation: number): void {
     try {
-      writeFileSync(join(this.path, RECORDED), '', { mode: 0o600 });
+      writeFileSync(join(this.path, RECORDED), String(generation), { mode: 0o600 });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
 
+  /** Whether the observation in status.json was recorded (a mark written before runs existed is empty: the first run). */
   isRecorded(): boolean {
-    return existsSync(join(this.path, RECORDED));
+    let recorded: string;
+    try {
+      recorded = readFileSync(join(this.path, RECORDED), 'utf8');
+    } catch {
+      return false;
+    }
+    return Number(recorded || 0) === generationOf(this.readStatus() ?? {});
   }
 
   requestStop(): void {
@@ -180,6 +212,14 @@ export class JobDirectory {
 
   remove(): void {
     rmSync(this.path, { recursive: true, force: true });
+  }
+
+  private files(): string[] {
+    try {
+      return readdirSync(this.path);
+    } catch {
+      return [];
+    }
   }
 
   private readJson<T>(file: string): T | undefined {

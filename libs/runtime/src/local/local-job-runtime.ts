@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type BackoffPolicy,
   type Clock,
+  generationOf,
   type JobRuntime,
   type Observation,
   type ObservationSink,
@@ -14,7 +16,7 @@ import { commandLine, jobEnvironment } from './job-environment';
 import { ensureWorkDir, isSafeJobName, JobDirectory, type LaunchMarker } from './job-directory';
 import { LaunchSlots } from './launch-slots';
 import { LocalJob } from './local-job';
-import { ObservationOutbox, type RetryBackoff } from './observation-outbox';
+import { ObservationOutbox } from './observation-outbox';
 import { identify, isAlive, type ProcessIdentity, signalGroup } from './process-identity';
 import { type LocalRuntimeLogger, silentLogger } from './runtime-logger';
 
@@ -30,9 +32,9 @@ export interface LocalRuntimeOptions {
   /** Where the inherited minimum (PATH, HOME, LANG...) comes from (default: process.env). */
   inheritedEnv?: NodeJS.ProcessEnv;
   /** Wait before a failed attempt is retried (default 1 s doubling to 60 s). */
-  retryBackoff?: RetryBackoff;
+  retryBackoff?: BackoffPolicy;
   /** Wait before a failed report to the sink is retried (default 200 ms doubling to 10 s). */
-  sinkRetry?: RetryBackoff;
+  sinkRetry?: BackoffPolicy;
   /** How often jobs left by a worker process that died are looked for (default 30 s). */
   orphanScanIntervalMs?: number;
   /** How long close() waits for the last observations to be recorded (default 5 s). */
@@ -48,6 +50,12 @@ const openInstances = new Set<string>();
 
 type PendingEnd = 'stop' | 'remove' | 'close';
 
+interface PendingLaunch {
+  generation: number;
+  controller: AbortController;
+  launched: Promise<void>;
+}
+
 /**
  * Runs jobs as child processes on this machine. Any number of instances (in this or other worker
  * processes) may share a workDir: the launch marker in each job's directory makes launch happen
@@ -62,8 +70,8 @@ export class LocalJobRuntime implements JobRuntime {
   private readonly logger: LocalRuntimeLogger;
   private readonly clock: Clock;
   private readonly running = new Map<string, LocalJob>();
-  /** Launches on their way: waiting for a free slot, or spawning. */
-  private readonly pending = new Map<string, { controller: AbortController; launched: Promise<void> }>();
+  /** Launches on their way: ending an earlier run, waiting for a free slot, or spawning. */
+  private readonly pending = new Map<string, PendingLaunch>();
   private scanTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -75,7 +83,7 @@ export class LocalJobRuntime implements JobRuntime {
     this.clock = options.clock ?? systemClock;
     this.slots = new LaunchSlots(options.maxRunning);
     this.outbox = new ObservationOutbox(options.sinkRetry ?? { initialMs: 200, maxMs: 10_000 }, this.logger, (jobName, observation) => {
-      if (isFinalObservation(observation)) new JobDirectory(options.workDir, jobName).markRecorded();
+      if (isFinalObservation(observation)) new JobDirectory(options.workDir, jobName).markRecorded(generationOf(observation));
     });
   }
 
@@ -91,8 +99,12 @@ export class LocalJobRuntime implements JobRuntime {
     this.scanTimer.unref();
   }
 
-  /** Waits, in turn with the launches already waiting, until a job could start now. */
-  whenSlotFree(signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits, in turn with the launches already waiting, until a job could start now. The slot of an
+   * earlier run of `jobName` running here counts as free: a restart's launch ends that run first.
+   */
+  whenSlotFree(signal?: AbortSignal, jobName?: string): Promise<void> {
+    if (jobName !== undefined && this.running.has(jobName)) return Promise.resolve();
     return this.slots.whenFree(signal);
   }
 
@@ -105,28 +117,47 @@ export class LocalJobRuntime implements JobRuntime {
     this.assertOpen();
     if (!isSafeJobName(job.name)) throw new PermanentLaunchError(`"${job.name}" is not a valid job name`);
     const argv = commandLine(job);
-    if (this.running.has(job.name)) return;
-    const pending = this.pending.get(job.name);
-    if (pending) return pending.launched;
+    const generation = generationOf(job);
+    // This run (or a later one: this launch is stale) runs or is being launched here already.
+    if ((this.running.get(job.name)?.generation ?? -1) >= generation) return;
+    const earlier = this.pending.get(job.name);
+    if (earlier && earlier.generation >= generation) return earlier.launched;
     // Registered before the first await, so that a stop or remove right after launch() finds it.
     const controller = new AbortController();
-    const launched = this.launchWhenFree(job, payload, argv, controller).finally(() => this.pending.delete(job.name));
-    this.pending.set(job.name, { controller, launched });
-    return launched;
+    const entry: PendingLaunch = { generation, controller, launched: Promise.resolve() };
+    entry.launched = this.launchWhenFree(job, payload, argv, controller, earlier).finally(() => {
+      if (this.pending.get(job.name) === entry) this.pending.delete(job.name);
+    });
+    this.pending.set(job.name, entry);
+    return entry.launched;
   }
 
-  private async launchWhenFree(job: ResolvedJob, payload: string | undefined, argv: string[], controller: AbortController): Promise<void> {
+  private async launchWhenFree(
+    job: ResolvedJob,
+    payload: string | undefined,
+    argv: string[],
+    controller: AbortController,
+    earlier: PendingLaunch | undefined,
+  ): Promise<void> {
+    // A restart: the earlier run ends before the new one takes a slot (it may hold the last one).
+    if (earlier) {
+      earlier.controller.abort('stop' satisfies PendingEnd);
+      await earlier.launched.catch(() => undefined);
+    }
+    const generation = generationOf(job);
+    const running = this.running.get(job.name);
+    if (running && running.generation < generation) await running.end('stop');
     const dir = new JobDirectory(this.options.workDir, job.name);
-    if (await this.heldAlready(dir)) return;
+    if (await this.heldAlready(dir, generation)) return;
     let release: () => void;
     try {
       release = await this.slots.acquire(controller.signal);
     } catch (error) {
-      if (controller.signal.aborted) return this.cancelledLaunch(job.name, controller.signal.reason as PendingEnd);
+      if (controller.signal.aborted) return this.cancelledLaunch(job, controller.signal.reason as PendingEnd);
       throw error;
     }
     try {
-      if (controller.signal.aborted) return this.cancelledLaunch(job.name, controller.signal.reason as PendingEnd);
+      if (controller.signal.aborted) return this.cancelledLaunch(job, controller.signal.reason as PendingEnd);
       await this.startJob(job, payload, argv, dir, release);
     } finally {
       // The slot stays taken only by a job that runs now; it is given back when that job ends.
@@ -135,9 +166,9 @@ export class LocalJobRuntime implements JobRuntime {
   }
 
   /** A launch ended before it spawned anything: a stop is reported, a removal is silent, a shutdown is retried elsewhere. */
-  private cancelledLaunch(jobName: string, reason: PendingEnd): void {
+  private cancelledLaunch(job: ResolvedJob, reason: PendingEnd): void {
     if (reason === 'close') throw new RuntimeUnavailableError('the local runtime is shutting down');
-    if (reason === 'stop') this.outbox.post(jobName, { kind: 'stopped', at: this.now() });
+    if (reason === 'stop') this.outbox.post(job.name, { kind: 'stopped', at: this.now(), generation: generationOf(job) });
   }
 
   async stop(jobName: string): Promise<void> {
@@ -153,18 +184,41 @@ export class LocalJobRuntime implements JobRuntime {
     const dir = new JobDirectory(this.options.workDir, jobName);
     const marker = dir.readMarker();
     if (!marker || this.hasFinished(dir)) return;
+    await this.endRunElsewhere(dir, marker);
+  }
+
+  /**
+   * Ends a run that no runtime instance of this process supervises. A dead worker's run is ended
+   * and reported here; for a live worker's, its current process is ended, and that worker finds
+   * the stop request and reports `stopped`. An attempt started meanwhile shows in the marker.
+   */
+  private async endRunElsewhere(dir: JobDirectory, marker: LaunchMarker): Promise<void> {
     dir.requestStop();
     if (!this.ownerAlive(marker.owner)) {
       if (marker.process) await this.endOrphan(dir, marker);
       return;
     }
-    // Another live worker supervises the job: end its current process; the supervisor finds the
-    // stop request and reports `stopped`. An attempt started meanwhile shows in the marker.
     let ended: ProcessIdentity | undefined;
     for (let current = marker.process; current && current.pid !== ended?.pid; current = dir.readMarker()?.process) {
       await this.endProcessGroup(current);
       ended = current;
     }
+  }
+
+  /**
+   * A restart found the earlier run's files: that run is ended (if it still runs), its supervisor
+   * reports how it ended (of its own generation: the records ignore it), and its files are
+   * discarded so that the new run can claim the job. The attempt logs stay.
+   */
+  private async endEarlierRun(dir: JobDirectory, marker: LaunchMarker): Promise<void> {
+    if (!this.hasFinished(dir)) {
+      await this.endRunElsewhere(dir, marker);
+      // Until its supervisor has written the end, the files are that worker's.
+      const settled = await waitUntil(() => this.hasFinished(dir) || !this.ownerAlive(marker.owner), (this.options.stopGraceSeconds + 10) * 1000);
+      if (!settled) throw new RuntimeUnavailableError(`the earlier run of job ${dir.jobName} has not ended yet`);
+      if (!this.hasFinished(dir)) await this.endOrphan(dir, marker);
+    }
+    dir.discardRun();
   }
 
   async remove(jobName: string): Promise<void> {
@@ -212,10 +266,10 @@ export class LocalJobRuntime implements JobRuntime {
     } catch (error) {
       throw new RuntimeUnavailableError(`cannot create the job directory ${dir.path}: ${(error as Error).message}`);
     }
-    const marker: LaunchMarker = { job: job.name, launchedAt: this.now(), owner: this.owner };
+    const marker: LaunchMarker = { job: job.name, launchedAt: this.now(), owner: this.owner, generation: generationOf(job), firstAttempt: dir.nextAttemptNumber() };
     if (!dir.claim(marker)) {
       // Another process claimed it since we looked; it runs the job (or ran it: never twice).
-      if (await this.heldAlready(dir)) return;
+      if (await this.heldAlready(dir, generationOf(job))) return;
       if (!dir.claim(marker)) throw new RuntimeUnavailableError(`job ${job.name} is being launched by another worker process`);
     }
     const cwd = this.options.cwd ?? process.cwd();
@@ -254,19 +308,26 @@ export class LocalJobRuntime implements JobRuntime {
   }
 
   /**
-   * True when the job was launched already by this or another worker process (a launch is never
-   * repeated); a finished job's result is reported again in case it was not recorded.
+   * True when run `generation` of the job was launched already by this or another worker process (a
+   * launch is never repeated), or a later run was (this launch is stale); a finished run's result
+   * is reported again in case it was not recorded. An earlier run is ended and set aside: false.
    */
-  private async heldAlready(dir: JobDirectory): Promise<boolean> {
+  private async heldAlready(dir: JobDirectory, generation: number): Promise<boolean> {
     const marker = dir.readMarker();
     if (!marker) return false;
+    const markerGeneration = generationOf(marker);
+    if (markerGeneration > generation) return true;
+    if (markerGeneration < generation) {
+      await this.endEarlierRun(dir, marker);
+      return false;
+    }
     if (this.ownerAlive(marker.owner)) return true;
     const status = dir.readStatus();
     if (status && isFinalObservation(status)) {
       if (!dir.isRecorded()) this.outbox.post(dir.jobName, status);
       return true;
     }
-    if (!marker.process && !dir.spawnMayHaveStarted()) {
+    if (!marker.process && !dir.spawnMayHaveStarted(marker)) {
       // Its worker died before spawning anything: nothing ran, so it may be launched now.
       dir.discardMarker();
       return false;
@@ -303,9 +364,10 @@ export class LocalJobRuntime implements JobRuntime {
         ? { ...pod, endTime: at, replicaStatus: { status: stopped ? ('Stopped' as const) : ('Failed' as const) }, reason: stopped ? 'Stopped' : 'SchedulerStopped' }
         : pod,
     );
+    const generation = generationOf(marker);
     const observation: Observation = stopped
-      ? { kind: 'stopped', at, podStatuses }
-      : { kind: 'failed', at, reason: 'SchedulerStopped', message: ORPHAN_MESSAGE, podStatuses };
+      ? { kind: 'stopped', at, generation, podStatuses }
+      : { kind: 'failed', at, generation, reason: 'SchedulerStopped', message: ORPHAN_MESSAGE, podStatuses };
     this.logger.warn({ job: dir.jobName, pid: marker.process?.pid }, 'ended a job whose worker process died');
     if (dir.writeStatus(observation)) this.outbox.post(dir.jobName, observation);
   }

@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { judgeFailedAttempt, type Observation, type PodStatus, type ResolvedJob, rfc3339 } from '@rjs/core';
+import { type BackoffPolicy, backoffDelay, generationOf, judgeFailedAttempt, type Observation, type PodStatus, type ResolvedJob, rfc3339 } from '@rjs/core';
 import type { JobDirectory, LaunchMarker } from './job-directory';
-import type { RetryBackoff } from './observation-outbox';
 import { exitCodeOf, identify, signalGroup } from './process-identity';
 import type { LocalRuntimeLogger } from './runtime-logger';
 
@@ -15,9 +14,9 @@ export interface LocalJobContext {
   cwd: string;
   stopGraceMs: number;
   /** Wait before the next attempt: initialMs, doubling per attempt, capped at maxMs (Kubernetes waits 10 s doubling to 6 min). */
-  retryBackoff: RetryBackoff;
+  retryBackoff: BackoffPolicy;
   now: () => Date;
-  /** Called with every observation after it is saved in status.json. */
+  /** Called with every observation (of the run, job.generation) after it is saved in status.json. */
   report: (observation: Observation) => void;
   logger: LocalRuntimeLogger;
 }
@@ -86,8 +85,18 @@ export class LocalJob {
     return this.done;
   }
 
+  /** The run this supervises (a restart starts a new one). */
+  get generation(): number {
+    return generationOf(this.ctx.job);
+  }
+
+  /** Attempts are numbered across the job's runs: this run's first follows the earlier runs' last. */
+  private nextAttemptNumber(): number {
+    return (this.ctx.marker.firstAttempt ?? 1) + this.attempts.length;
+  }
+
   private spawnAttempt(): Promise<void> {
-    const number = this.attempts.length + 1;
+    const number = this.nextAttemptNumber();
     const attempt: PodStatus = { name: `${this.ctx.job.name}-${number}`, created: this.timestamp(), replicaStatus: { status: 'Pending' }, restartCount: 0 };
     const [command, ...args] = this.ctx.argv;
     const stdout = openSync(this.ctx.dir.stdoutPath(number), 'a', 0o600);
@@ -172,8 +181,7 @@ export class LocalJob {
   }
 
   private scheduleRetry(): void {
-    const { initialMs, maxMs } = this.ctx.retryBackoff;
-    const due = Date.now() + Math.min(initialMs * 2 ** (this.attempts.length - 1), maxMs);
+    const due = Date.now() + backoffDelay(this.attempts.length, this.ctx.retryBackoff);
     const tick = () => {
       this.retryTimer = undefined;
       if (this.finished) return;
@@ -198,7 +206,7 @@ export class LocalJob {
   private onRetryNotStarted(error: NodeJS.ErrnoException): void {
     const ended = this.timestamp();
     const attempt: PodStatus = {
-      name: `${this.ctx.job.name}-${this.attempts.length + 1}`,
+      name: `${this.ctx.job.name}-${this.nextAttemptNumber()}`,
       created: ended,
       endTime: ended,
       replicaStatus: { status: 'Failed' },
@@ -267,7 +275,7 @@ export class LocalJob {
   }
 
   private emit(observation: Observation): void {
-    const withPods = { ...observation, podStatuses: this.attempts.map((p) => ({ ...p, replicaStatus: { ...p.replicaStatus } })) };
+    const withPods = { ...observation, generation: this.generation, podStatuses: this.attempts.map((p) => ({ ...p, replicaStatus: { ...p.replicaStatus } })) };
     if (this.ctx.dir.writeStatus(withPods)) this.ctx.report(withPods);
   }
 

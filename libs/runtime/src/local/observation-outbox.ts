@@ -1,10 +1,5 @@
-import type { Observation, ObservationSink } from '@rjs/core';
+import { type BackoffPolicy, backoffDelay, type Observation, type ObservationSink } from '@rjs/core';
 import type { LocalRuntimeLogger } from './runtime-logger';
-
-export interface RetryBackoff {
-  initialMs: number;
-  maxMs: number;
-}
 
 interface Entry {
   pending?: Observation;
@@ -25,7 +20,7 @@ export class ObservationOutbox {
   private readonly idleWaiters = new Set<() => void>();
 
   constructor(
-    private readonly backoff: RetryBackoff,
+    private readonly backoff: BackoffPolicy,
     private readonly logger: LocalRuntimeLogger,
     /** Told of each observation the sink took. */
     private readonly onDelivered: (jobName: string, observation: Observation) => void = () => undefined,
@@ -99,8 +94,8 @@ export class ObservationOutbox {
       } catch (error) {
         // A newer observation supersedes this one; otherwise try this one again.
         if (!entry.dropped) entry.pending ??= observation;
-        const delay = Math.min(this.backoff.initialMs * 2 ** failures, this.backoff.maxMs);
         failures++;
+        const delay = backoffDelay(failures, this.backoff);
         this.logger.warn({ err: error, job: jobName, kind: observation.kind, retryInMs: delay }, 'could not record an observation; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }

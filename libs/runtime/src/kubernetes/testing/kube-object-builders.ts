@@ -34,6 +34,12 @@ export class JobBuilder {
     return this;
   }
 
+  /** The Job of a restarted job's later run. */
+  ofRun(generation: number): this {
+    this.job.metadata!.labels![LabelKey.generation] = String(generation);
+    return this;
+  }
+
   active(count: number): this {
     this.job.status!.active = count;
     return this;
