@@ -13,5 +13,6 @@ export * from './quantity';
 export * from './validation';
 export * from './views';
 export * from './chunks';
+export * from './query-parameters';
 export * from './use-cases';
 export * from './backoff';

@@ -1,5 +1,5 @@
 import type { PipeTransform } from '@nestjs/common';
-import { type FieldProblem, InvalidRequestError, type ListFilter, type ListRequest, MAX_PAGE_SIZE } from '@rjs/core';
+import { type FieldProblem, InvalidRequestError, type ListFilter, type ListRequest, MAX_PAGE_SIZE, singleQueryValue } from '@rjs/core';
 import { decodeCursor } from './list-cursor';
 import type { ListFilterParameter, ListRoute } from './list-route';
 
@@ -17,12 +17,7 @@ export class ListQueryPipe implements PipeTransform<unknown, ListRequest> {
   transform(query: unknown): ListRequest {
     const params = (query ?? {}) as Record<string, unknown>;
     const problems: FieldProblem[] = [];
-    const single = (name: string): string | undefined => {
-      const value = params[name];
-      if (value === undefined || typeof value === 'string') return value;
-      problems.push({ path: name, message: 'must be given once' });
-      return undefined;
-    };
+    const single = (name: string) => singleQueryValue(params, name, problems);
     const request: ListRequest = {};
     const filter: ListFilter = {};
 

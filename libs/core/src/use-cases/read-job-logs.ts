@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DomainError, ErrorCode, type FieldProblem, InvalidRequestError } from '../errors';
 import { isFinal } from '../job-status';
+import { singleQueryValue } from '../query-parameters';
 import { type AttemptRef, type JobLogs, type LogReadOptions, RuntimeUnavailableError } from '../ports';
 import type { JobRecord } from '../records';
 import type { JobQueries } from './job-queries';
@@ -21,12 +22,7 @@ const FLAGS: Record<string, boolean> = { true: true, false: false, '1': true, '0
  */
 export function parseLogQuery(query: Record<string, unknown>): LogQuery {
   const problems: FieldProblem[] = [];
-  const text = (name: string): string | undefined => {
-    const value = query[name];
-    if (value === undefined || typeof value === 'string') return value;
-    problems.push({ path: name, message: 'must be given once' });
-    return undefined;
-  };
+  const text = (name: string) => singleQueryValue(query, name, problems);
   const wholeNumber = (name: string, least: number): number | undefined => {
     const value = text(name);
     if (value === undefined) return undefined;
