@@ -1,5 +1,5 @@
-// NestJS 12 and friends ship ESM only (content-disposition comes with @fastify/static, under Bull Board); swc turns them (and our TypeScript) into CommonJS for jest.
-const esmPackages = ['@nestjs', '@kubernetes', 'openid-client', 'oauth4webapi', 'jose', 'content-disposition'].join('|');
+// NestJS 12 and friends ship ESM only (content-disposition comes with @fastify/static, under Bull Board; cookie with light-my-request, behind fastify.inject); swc turns them (and our TypeScript) into CommonJS for jest.
+const esmPackages = ['@nestjs', '@kubernetes', 'openid-client', 'oauth4webapi', 'jose', 'content-disposition', 'cookie'].join('|');
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -5,7 +5,7 @@
 // production, and their memory figures do not include a compiler loaded at run time.
 // No type-checking here; `npm run typecheck` covers bench/ (it is in tsconfig.json's include).
 'use strict';
-const { readdirSync, statSync, mkdirSync, writeFileSync, rmSync } = require('node:fs');
+const { cpSync, readdirSync, statSync, mkdirSync, writeFileSync, rmSync } = require('node:fs');
 const { join, relative, dirname, posix, sep } = require('node:path');
 const swc = require('@swc/core');
 
@@ -55,6 +55,8 @@ function build() {
       count++;
     }
   }
+  // The job console's page and scripts, served from beside its compiled module as in dist/ (nest-cli.json's assets).
+  cpSync(join(root, 'apps/api/src/console/assets'), join(out, 'apps/api/src/console/assets'), { recursive: true });
   return { count, ms: Date.now() - started };
 }
 

@@ -2,9 +2,13 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acceptRate } from './benchmarks/accept-rate.bench';
 import { bigBatches } from './benchmarks/big-batches.bench';
+import { consoleReads } from './benchmarks/console-reads.bench';
 import { dispatchRate } from './benchmarks/dispatch-rate.bench';
+import { notifications } from './benchmarks/notifications.bench';
+import { endToEnd } from './benchmarks/end-to-end.bench';
 import { payloadThroughput } from './benchmarks/payload-throughput.bench';
 import { reads } from './benchmarks/reads.bench';
+import { scheduling } from './benchmarks/scheduling.bench';
 import { rateLimit } from './benchmarks/rate-limit.bench';
 import { statusLag } from './benchmarks/status-lag.bench';
 import { watcherMemory } from './benchmarks/watcher-memory.bench';
@@ -17,10 +21,12 @@ import { type BenchmarkOutcome, describeMachine, loadAverage, markdownReport, te
  * writes it to docs/BENCHMARKS.md. Options (after `npm run bench --`):
  *   --only 1,7     run these benchmarks only (by id; the report file is then left alone)
  *   --profile      start the services under measurement with --cpu-prof (files in .tmp/bench-profiles)
+ *   --large        also the 10,000-job end-to-end run at 20 QPS (10L, ~9 minutes); `--only 10L` runs it alone
  */
-const BENCHMARKS: Benchmark[] = [acceptRate, bigBatches, payloadThroughput, dispatchRate, statusLag, rateLimit, reads, watcherMemory];
+const BENCHMARKS: Benchmark[] = [acceptRate, bigBatches, payloadThroughput, dispatchRate, statusLag, rateLimit, reads, watcherMemory, endToEnd('small'), notifications, consoleReads, scheduling];
+const LARGE: Benchmark[] = [endToEnd('large')];
 
-const PREAMBLE = `One command runs them all: \`npm run bench\` (3 to 4 minutes). It compiles bench/, apps/, libs/ and
+const PREAMBLE = `One command runs them all: \`npm run bench\` (4 to 8 minutes on 2 cores). It compiles bench/, apps/, libs/ and
 test/support/ with the project's swc (the compiler jest uses) into .tmp/bench-build, runs bench/run.ts,
 prints the table and rewrites this file. Each benchmark starts what it needs and stops it: private
 redis-servers on random ports, the real scheduler built by createScheduler from an environment as in
@@ -28,7 +34,8 @@ production (the roles it needs, JSON logs at info), each service in a child proc
 in .tmp/bench-logs), the baselines, the fake Kubernetes API server of the tests. Everything runs on
 loopback. \`npm run bench -- --only 1,4\` runs some (without touching this file); \`--profile\` starts the
 services under measurement with --cpu-prof (.tmp/bench-profiles; read one with
-\`node .tmp/bench-build/bench/profile-summary.js <file>\`).
+\`node .tmp/bench-build/bench/profile-summary.js <file>\`). \`--large\` adds the 10,000-job end-to-end run
+at the default 20 QPS (10L, ~9 minutes); \`--only 10L\` runs it alone.
 
 The host is small and shared with other work, so absolute figures are noisy: every figure that is
 compared is a ratio against a baseline measured in the same run, with load applied to the scheduler and
@@ -36,13 +43,13 @@ its baseline in alternation so that a busy moment falls on both; ratios are medi
 
 function parseArgs(argv: string[]) {
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]?.split(',').map((s) => s.trim()) : undefined;
-  return { only, profile: argv.includes('--profile') };
+  return { only, profile: argv.includes('--profile'), large: argv.includes('--large') };
 }
 
 function selected(benchmark: Benchmark, only: string[] | undefined): boolean {
   if (!only) return true;
   const ids = benchmark.id.split(',').map((s) => s.trim());
-  return only.some((id) => ids.includes(id) || ids.some((own) => own.startsWith(id)));
+  return only.some((id) => ids.includes(id) || ids.some((own) => own.startsWith(id) && !/^\d+$/.test(own.slice(id.length, id.length + 1))));
 }
 
 async function main(): Promise<void> {
@@ -54,7 +61,8 @@ async function main(): Promise<void> {
   // The services' logs of this run only.
   rmSync(LOG_DIR, { recursive: true, force: true });
   const outcomes: BenchmarkOutcome[] = [];
-  for (const benchmark of BENCHMARKS.filter((b) => selected(b, args.only))) {
+  const large = LARGE.filter((b) => (args.only ? selected(b, args.only) && args.only.some((id) => id.endsWith('L')) : args.large));
+  for (const benchmark of [...BENCHMARKS.filter((b) => selected(b, args.only) && !(args.only?.every((id) => id.endsWith('L')))), ...large]) {
     const log = (message: string) => console.log(`[bench ${benchmark.id}] ${message}`);
     const ctx: BenchContext = {
       log,

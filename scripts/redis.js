@@ -51,9 +51,11 @@ async function startPrivateRedis(root) {
 
 /**
  * Returns { url, child? } or throws with a message that says how to get Redis. `defaultPort` is
- * where a Redis is looked for when REDIS_URL is unset (tests pass a free one).
+ * where a Redis is looked for when REDIS_URL is unset (tests pass a free one). With
+ * REDIS_CLUSTER_NODES the scheduler uses that Redis Cluster: { url: undefined }, nothing started.
  */
 async function resolveRedis(root, { env = process.env, defaultPort = 6379 } = {}) {
+  if (env.REDIS_CLUSTER_NODES) return { url: undefined };
   if (env.REDIS_URL) return { url: env.REDIS_URL };
   if (await ping('127.0.0.1', defaultPort)) return { url: `redis://127.0.0.1:${defaultPort}` };
   const started = await startPrivateRedis(root);

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: installs what is missing, builds, finds or starts Redis, and runs the scheduler
+// `npm start`: installs what is missing, builds when the sources changed (build-if-changed.js), finds or starts Redis, and runs the scheduler
 // (API + worker + watcher in one process, local runtime unless JOB_RUNTIME says otherwise), all
 // under a supported Node.js (scripts/supported-node.js).
 'use strict';
 const { execSync, spawn } = require('node:child_process');
+const { buildIfChanged } = require('./build-if-changed');
 const { ensureDependencies, root } = require('./ensure-deps');
 const { resolveRedis } = require('./redis');
 const { envWithNode, supportedNode } = require('./supported-node');
@@ -11,8 +12,11 @@ const { envWithNode, supportedNode } = require('./supported-node');
 async function main() {
   const node = supportedNode();
   ensureDependencies(node);
-  console.log('[setup] building (npm run build)...');
-  execSync('npm run build --silent', { cwd: root, stdio: 'inherit', env: envWithNode(node) });
+  const built = buildIfChanged(root, () => {
+    console.log('[setup] building (npm run build)...');
+    execSync('npm run build --silent', { cwd: root, stdio: 'inherit', env: envWithNode(node) });
+  });
+  if (!built) console.log('[setup] build is up to date (sources unchanged since the last build)');
   let redis;
   try {
     redis = await resolveRedis(root);
@@ -23,7 +27,7 @@ async function main() {
   const service = spawn(node, ['dist/apps/scheduler/src/main.js'], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, REDIS_URL: redis.url },
+    env: { ...process.env, ...(redis.url && { REDIS_URL: redis.url }) },
   });
   const forward = (signal) => service.kill(signal);
   process.on('SIGINT', forward);

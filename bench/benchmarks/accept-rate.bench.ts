@@ -51,8 +51,8 @@ export const acceptRate: Benchmark = {
           result: describe(s),
           baseline: `NestJS+Fastify, parse + queue.add: ${describe(n)}`,
           ratio: times(rateRatio(s, n)),
-          target: '>= 0.5x, p99 <= 20 ms',
-          met: rateRatio(s, n) >= 0.5 && s.p99 <= 20 && s.failed === 0,
+          target: '>= 0.6x, p99 <= 20 ms',
+          met: rateRatio(s, n) >= 0.6 && s.p99 <= 20 && s.failed === 0,
         },
         {
           id: '1b',

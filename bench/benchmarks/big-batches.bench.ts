@@ -1,25 +1,32 @@
 import { Queue } from 'bullmq';
-import { LAUNCH_WORK_OPTIONS } from '@rjs/queue';
+import { LAUNCH_WORK_OPTIONS, queuePrefix } from '@rjs/queue';
 import { createRedis } from '../../apps/scheduler/src/infrastructure.module';
 import { TestRedis } from '../../test/support/redis-server';
 import type { Benchmark, BenchContext } from '../support/benchmark';
 import { ms, type Row, times } from '../support/report';
-import { smallJob } from '../support/seed';
+import { benchComponent, smallJob } from '../support/seed';
 import { startService } from '../support/service';
-import { median } from '../support/stats';
+import { median, sleep } from '../support/stats';
+import { type RedisClient, RedisKeys } from '@rjs/store';
 
 const SIZES = [
   { jobs: 1_000, repetitions: 7 },
   { jobs: 10_000, repetitions: 3 },
 ];
 
-async function postBatch(url: string, body: string): Promise<number> {
+/**
+ * The time to the end of the answer, and until every job is in the launch queue: the scheduler
+ * answers once the jobs are recorded, and queues them right after. The next measurement starts
+ * only then, so that the hand-off never overlaps the baseline's addBulk.
+ */
+async function postBatch(url: string, body: string, redis: RedisClient, outbox: string): Promise<{ answered: number; queued: number }> {
   const started = performance.now();
   const response = await fetch(`${url}/api/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   await response.text();
-  const elapsed = performance.now() - started;
+  const answered = performance.now() - started;
   if (response.status !== 200) throw new Error(`POST /api/v1/batches answered ${response.status}`);
-  return elapsed;
+  while ((await redis.scard(outbox)) > 0) await sleep(2);
+  return { answered, queued: performance.now() - started };
 }
 
 async function rawAddBulk(queue: Queue, jobs: number, round: number): Promise<number> {
@@ -41,13 +48,15 @@ export const bigBatches: Benchmark = {
     'POST /api/v1/batches with 1,000 and 10,000 small jobs (a jobId and a payload each), timed from sending the request to the end of the response body, against the scheduler (role api only).',
     'Baseline: a raw BullMQ `addBulk` of as many items (the scheduler\'s launch work: data `{jobName}`, the same job options), from the benchmark process on a connection made as the scheduler makes its own.',
     `Scheduler and baseline alternate; ${SIZES.map((s) => `${s.repetitions} pairs for ${s.jobs.toLocaleString('en-US')}`).join(', ')}, after warm-up pairs (3 for 1,000, 1 for 10,000); the figures are medians, the ratio the median of the pairs' ratios.`,
-    'The scheduler does more than the baseline for each job: it validates and resolves it, writes its record, spec and payload (one Lua script for the whole batch), queues it and answers its status.',
+    'The scheduler does more than the baseline for each job: it validates and resolves it, writes its record, spec and payload (one Lua script for the whole batch, with the dispatch outbox that guarantees the launch), answers its status, and queues it (an addBulk that starts as the answer is sent). 2 is the time to the answer; 2b the time until every job is in the launch queue (the dispatch outbox empty, polled every 2 ms), after which the next measurement starts.',
   ],
   async run(ctx: BenchContext) {
     const redis = await TestRedis.start();
     const scheduler = await startService<{ url: string }>('scheduler', 'scheduler.service', { redisUrl: redis.url, roles: 'api' }, { execArgv: ctx.profile('batches-scheduler') });
     const connection = createRedis(redis.url);
-    const queue = new Queue('bench-baseline-raw', { connection });
+    const queue = new Queue('bench-baseline-raw', { connection, prefix: queuePrefix('bench-baseline') });
+    const outbox = new RedisKeys(benchComponent().name).dispatchOutbox;
+    const post = (body: string) => postBatch(scheduler.info.url, body, connection, outbox);
     try {
       await queue.waitUntilReady();
       const rows: Row[] = [];
@@ -57,33 +66,48 @@ export const bigBatches: Benchmark = {
         const body = JSON.stringify({ jobScheduleDescriptions: Array.from({ length: jobs }, (_, i) => smallJob(i)) });
         // Warm-up (JIT, connections), not counted: a running service is warm.
         for (let i = 0; i < (jobs <= 1_000 ? 3 : 1); i++) {
-          await postBatch(scheduler.info.url, body);
+          await post(body);
           await rawAddBulk(queue, jobs, round++);
         }
         const api: number[] = [];
+        const queued: number[] = [];
         const raw: number[] = [];
+        const measureApi = async () => {
+          const times = await post(body);
+          api.push(times.answered);
+          queued.push(times.queued);
+        };
         for (let i = 0; i < repetitions; i++) {
           // Alternate which goes first, so that neither always follows the other's garbage.
           if (i % 2 === 0) {
-            api.push(await postBatch(scheduler.info.url, body));
+            await measureApi();
             raw.push(await rawAddBulk(queue, jobs, round++));
           } else {
             raw.push(await rawAddBulk(queue, jobs, round++));
-            api.push(await postBatch(scheduler.info.url, body));
+            await measureApi();
           }
         }
         const ratio = median(api.map((a, i) => a / raw[i]));
-        ctx.log(`${jobs} jobs: scheduler ${api.map((x) => x.toFixed(0)).join('/')} ms, addBulk ${raw.map((x) => x.toFixed(0)).join('/')} ms`);
+        const queuedRatio = median(queued.map((q, i) => q / raw[i]));
+        ctx.log(`${jobs} jobs: scheduler ${api.map((x) => x.toFixed(0)).join('/')} ms (all queued ${queued.map((x) => x.toFixed(0)).join('/')} ms), addBulk ${raw.map((x) => x.toFixed(0)).join('/')} ms`);
         rows.push({
           id: '2',
           benchmark: `Big batch: POST /api/v1/batches, ${jobs.toLocaleString('en-US')} jobs`,
           result: `${ms(median(api))} to the response (${(body.length / 1024).toFixed(0)} KB request)`,
           baseline: `raw addBulk of ${jobs.toLocaleString('en-US')}: ${ms(median(raw))}`,
           ratio: times(ratio),
-          target: '<= 2x',
-          met: ratio <= 2,
+          target: '<= 1.5x',
+          met: ratio <= 1.5,
         });
-        notes.push(`${jobs.toLocaleString('en-US')} jobs, each pair (ms): ${api.map((a, i) => `${a.toFixed(0)} vs ${raw[i].toFixed(0)}`).join('; ')}.`);
+        rows.push({
+          id: '2b',
+          benchmark: `Big batch, ${jobs.toLocaleString('en-US')} jobs: until all are in the launch queue`,
+          result: `${ms(median(queued))} from the request`,
+          baseline: `raw addBulk of ${jobs.toLocaleString('en-US')}: ${ms(median(raw))}`,
+          ratio: times(queuedRatio),
+          target: 'reported',
+        });
+        notes.push(`${jobs.toLocaleString('en-US')} jobs, each pair (ms; answered / all queued vs addBulk): ${api.map((a, i) => `${a.toFixed(0)} / ${queued[i].toFixed(0)} vs ${raw[i].toFixed(0)}`).join('; ')}.`);
       }
       return { rows, notes };
     } finally {

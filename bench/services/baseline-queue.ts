@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { createRedis } from '../../apps/scheduler/src/infrastructure.module';
-import { LAUNCH_WORK_OPTIONS } from '@rjs/queue';
+import { LAUNCH_WORK_OPTIONS, queuePrefix } from '@rjs/queue';
 
 export interface BaselineServiceOptions {
   redisUrl: string;
@@ -20,7 +20,8 @@ export class BaselineQueue {
 
   constructor(redisUrl: string, name: string) {
     this.redis = createRedis(redisUrl);
-    this.queue = new Queue(name, { connection: this.redis });
+    // Keys laid out as the scheduler's are (a hash-tagged prefix), under a tag of their own.
+    this.queue = new Queue(name, { connection: this.redis, prefix: queuePrefix('bench-baseline') });
     this.queue.on('error', () => undefined);
   }
 

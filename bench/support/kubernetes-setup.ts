@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ROOT } from './paths';
 import type { Seeder } from './seed';
 import type { Service } from './service';
 
@@ -23,4 +27,19 @@ export async function ready(url: string, timeoutMs = 120_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${url}/readyz did not answer 200 within ${timeoutMs} ms (last ${status})`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The process-level settings a deployment manifest gives its container (NODE_OPTIONS, glibc's
+ * MALLOC_* variables), e.g. `deploymentProcessEnv('watcher')` from k8s/base/watcher.yaml: a
+ * benchmark of that role runs its process as deployed.
+ */
+export function deploymentProcessEnv(manifest: string): Record<string, string> {
+  const file = join(ROOT, 'k8s', 'base', `${manifest}.yaml`);
+  const deployment = parse(readFileSync(file, 'utf8')) as { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
+  const env: Record<string, string> = {};
+  for (const { name, value } of deployment.spec.template.spec.containers[0].env ?? []) {
+    if (value !== undefined && (name === 'NODE_OPTIONS' || name.startsWith('MALLOC_'))) env[name] = value;
+  }
+  return env;
 }

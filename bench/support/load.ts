@@ -11,6 +11,8 @@ export interface Target {
   body?: string | Buffer;
   /** The server's process, to count the CPU time it spends per request. */
   pid?: number;
+  /** Headers made afresh for every request (e.g. a new Idempotency-Key each time). */
+  headersPerRequest?: () => Record<string, string>;
 }
 
 export interface LoadSummary {
@@ -52,6 +54,9 @@ async function hammer(target: Target, connections: number, seconds: number): Pro
     headers: target.body !== undefined ? { 'content-type': 'application/json' } : {},
     body: target.body,
     timeout: 30,
+    ...(target.headersPerRequest
+      ? { requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...target.headersPerRequest!() } }) }] }
+      : {}),
   });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode >= 200 && statusCode < 300) {
@@ -124,4 +129,13 @@ export async function compareUnderLoad(targets: Target[], options: CompareOption
 export function rateRatio(a: LoadSummary, b: LoadSummary): number {
   const ratios = a.roundRates.map((rate, i) => rate / b.roundRates[i]);
   return percentile(ratios, 50);
+}
+
+/** One sequential GET, timed from the request to the end of the body (ms); anything but 200 throws. */
+export async function timeGet(url: string, path: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(url + path);
+  await response.text();
+  if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+  return performance.now() - started;
 }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import { JobAcceptor, type JobComponent, type JobScheduleDescription, type ResolvedJob, systemClock, type WorkQueue } from '@rjs/core';
-import { BullMqWorkQueue, controlQueueName, launchQueueName } from '@rjs/queue';
+import { BullMqWorkQueue, controlQueueName, launchQueueName, queuePrefix } from '@rjs/queue';
 import { RedisStatusStore } from '@rjs/store';
 import { BENCH_RADIX_CONFIG } from './paths';
 
@@ -12,7 +12,7 @@ export function benchComponent(): JobComponent {
 }
 
 /** A queue that takes nothing: seeded records are for reading, no worker is meant to launch them. */
-const noQueue: WorkQueue = {
+export const noQueue: WorkQueue = {
   enqueueLaunch: async () => undefined,
   cancelLaunch: async () => undefined,
   enqueueStop: async () => undefined,
@@ -40,8 +40,8 @@ export class Seeder {
     const component = benchComponent();
     if (queue) {
       this.queue = new BullMqWorkQueue(
-        new Queue(launchQueueName(component.name), { connection: this.redis }),
-        new Queue(controlQueueName(component.name), { connection: this.redis }),
+        new Queue(launchQueueName(component.name), { connection: this.redis, prefix: queuePrefix(component.name) }),
+        new Queue(controlQueueName(component.name), { connection: this.redis, prefix: queuePrefix(component.name) }),
       );
     }
     this.store = new RedisStatusStore(this.redis, component.name);
@@ -55,7 +55,8 @@ export class Seeder {
     const worker = async () => {
       while (next < count) {
         const i = next++;
-        const { jobs } = await this.acceptor.acceptJob(smallJob(i));
+        const { jobs, handedOff } = await this.acceptor.acceptJob(smallJob(i));
+        await handedOff;
         names[i] = jobs[0].name;
       }
     };
@@ -63,9 +64,15 @@ export class Seeder {
     return names;
   }
 
-  /** One batch of `size` jobs; returns the batch name and its job names. */
+  /** The component's launch queue, when the seeder queues the jobs it accepts. */
+  get launchQueue(): Queue | undefined {
+    return this.queue?.launchQueue;
+  }
+
+  /** One batch of `size` jobs, queued when the seeder queues; returns the batch name and its job names. */
   async batch(size: number, item: (i: number) => JobScheduleDescription = smallJob): Promise<{ name: string; jobNames: string[] }> {
-    const { batch } = await this.acceptor.acceptBatch({ jobScheduleDescriptions: Array.from({ length: size }, (_, i) => item(i)) });
+    const { batch, handedOff } = await this.acceptor.acceptBatch({ jobScheduleDescriptions: Array.from({ length: size }, (_, i) => item(i)) });
+    await handedOff;
     return { name: batch.name, jobNames: batch.jobNames };
   }
 

@@ -16,7 +16,8 @@ export function memoryUsage({ gc = false }: { gc?: boolean } = {}): MemoryUsage 
     global.gc();
     global.gc();
   }
-  return { rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024, heapUsed: process.memoryUsage().heapUsed };
+  const usage = process.memoryUsage();
+  return { rss: usage.rss, maxRss: process.resourceUsage().maxRSS * 1024, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external };
 }
 
 /** The child side of service.ts: runs the definition's start on `start`, its calls, and stop then exit. */

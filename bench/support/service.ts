@@ -16,6 +16,9 @@ export interface MemoryUsage {
   /** The highest RSS the process reached so far, bytes. */
   maxRss: number;
   heapUsed: number;
+  /** The heap V8 holds (used or not), and memory outside it that V8 knows of (Buffers), bytes. */
+  heapTotal?: number;
+  external?: number;
 }
 
 export type ServiceRequest = { type: 'start'; options: unknown } | { type: 'call'; id: number; name: string; payload: unknown } | { type: 'stop' };
@@ -41,6 +44,8 @@ export interface StartOptions {
   /** Extra node flags, e.g. --cpu-prof. --expose-gc is always on (for settled memory figures). */
   execArgv?: string[];
   timeoutMs?: number;
+  /** More environment for the process (e.g. the NODE_OPTIONS of a deployment manifest). */
+  env?: Record<string, string>;
 }
 
 const running = new Set<ChildProcess>();
@@ -54,7 +59,7 @@ export async function startService<Info = Record<string, unknown>>(
   name: string,
   file: string,
   options: unknown,
-  { execArgv = [], timeoutMs = 60_000 }: StartOptions = {},
+  { execArgv = [], timeoutMs = 60_000, env = {} }: StartOptions = {},
 ): Promise<Service<Info>> {
   const script = join(__dirname, '..', 'services', `${file}.js`);
   // The service's stdout (its logs) goes to a file, as a container's goes to its runtime: there to read when a benchmark fails.
@@ -63,7 +68,7 @@ export async function startService<Info = Record<string, unknown>>(
   const stdout = openSync(logFile, 'w');
   const child = spawn(process.execPath, ['--expose-gc', ...execArgv, script], {
     stdio: ['ignore', stdout, 'pipe', 'ipc'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
   });
   closeSync(stdout);
   running.add(child);

@@ -3,10 +3,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { AppConfig } from '@rjs/config';
-import type { BatchStatusView, JobStatusView, StatusStore } from '@rjs/core';
+import { type BatchStatusView, JobAcceptor, type JobStatusView, type StatusStore } from '@rjs/core';
 import { STATUS_STORE } from '@rjs/platform';
 import { ComponentQueues, type LogCapture, serveApiRole } from '../support/app-fixture';
 import { type TestRedis, withRedis } from '../support/redis-server';
+import { RedisKeys } from '@rjs/store';
 
 export const RADIX_CONFIG = join(__dirname, '../fixtures/api-radixconfig.yaml');
 export const JOB_NAME = /^batch-compute-\d{14}-[a-z0-9]{8}-[a-z0-9]{8}$/;
@@ -21,6 +22,8 @@ export interface ApiApp {
   /** The component's BullMQ queues, to look for queued work. */
   readonly launchQueue: Queue;
   readonly controlQueue: Queue;
+  /** Resolves once the jobs this app accepted are in the launch queue (it answers before that). */
+  handedOff(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export async function startApi(redisUrl: string, component = 'compute', env: Rec
     get controlQueue() {
       return queues.controlQueue;
     },
+    handedOff: () => app.get(JobAcceptor).drain(),
     close: async () => {
       await queues.close();
       await app.close();
@@ -116,7 +120,7 @@ export { redisSnapshot } from '../support/redis-server';
 
 /** The resolved job as stored: what a worker would hand to the runtime. */
 export async function storedSpec(client: Redis, component: string, jobName: string): Promise<Record<string, unknown>> {
-  const spec = await client.hget(`rjs:${component}:job:${jobName}`, 'spec');
+  const spec = await client.hget(new RedisKeys(component).job(jobName), 'spec');
   if (!spec) throw new Error(`no stored spec for ${jobName}`);
   return JSON.parse(spec) as Record<string, unknown>;
 }

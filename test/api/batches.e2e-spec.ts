@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { type ApiApp, BATCH_NAME, call, JOB_NAME, postBatch, postJob, storedSpec, withApi } from './api-app';
+import { RedisKeys } from '@rjs/store';
 
 /** Batches through /api/v1/batches, against the real HTTP server and a real Redis. */
 describe('/api/v1/batches', () => {
@@ -18,6 +19,7 @@ describe('/api/v1/batches', () => {
   const create = async (body: unknown): Promise<BatchStatusView> => {
     const answer = await postBatch(api, body);
     expect(answer.status).toBe(200);
+    await api.handedOff();
     return answer.body;
   };
   const getBatch = (name: string) => call<BatchStatusView>(api.url, 'GET', `/api/v1/batches/${name}`);
@@ -267,7 +269,7 @@ describe('/api/v1/batches', () => {
       expect((await getBatch(batch.name)).status).toBe(404);
       for (const name of names) {
         expect((await call(api.url, 'GET', `/api/v1/jobs/${name}`)).status).toBe(404);
-        expect(await client.exists(`rjs:compute:job:${name}`, `rjs:compute:payload:${name}`)).toBe(0);
+        expect(await client.exists(new RedisKeys('compute').job(name), new RedisKeys('compute').payload(name))).toBe(0);
         expect(await api.launchQueue.getJob(name)).toBeUndefined();
       }
       const listed = await call<BatchStatusView[]>(api.url, 'GET', '/api/v1/batches');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { type ApiApp, BATCH_NAME, call, JOB_NAME, storedSpec, withApi } from './api-app';
+import { RedisKeys } from '@rjs/store';
 
 const EXAMPLES = join(__dirname, '../fixtures/doc-examples');
 const example = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8');
@@ -26,7 +27,7 @@ describe('the request examples of the API documentation', () => {
     return answer.body;
   };
   const specs = (batch: BatchStatusView) => Promise.all((batch.jobStatuses ?? []).map((j) => storedSpec(client, 'compute', j.name)));
-  const payload = (name: string) => client.get(`rjs:compute:payload:${name}`);
+  const payload = (name: string) => client.get(new RedisKeys('compute').payload(name));
 
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
   it('has the 13 request examples of both documents', () => expect(files).toHaveLength(13));

@@ -1,6 +1,8 @@
 import type Redis from 'ioredis';
 import { MAX_PAYLOAD_BYTES } from '@rjs/core';
 import { type ApiApp, call, postBatch, postJob, redisSnapshot, storedSpec, withApi } from './api-app';
+import { RedisKeys } from '@rjs/store';
+import { queuePrefix, launchQueueName } from '@rjs/queue';
 
 type Body = Parameters<typeof call>[3];
 const json = (value: unknown): Body => ({ json: value });
@@ -33,9 +35,11 @@ describe('bad requests', () => {
 
   /** Sends the request and checks the answer, and that Redis did not change. */
   async function expectRejected(app: ApiApp, method: string, path: string, body: Body, expected: ReturnType<typeof failure>) {
+    // At rest: what earlier tests accepted is in the launch queue (accepting answers before that).
+    await Promise.all([api, bare, small].map((app) => app.handedOff()));
     const before = await redisSnapshot(client);
-    expect(Object.keys(before).some((k) => k.startsWith('rjs:compute:'))).toBe(true);
-    expect(Object.keys(before).some((k) => k.startsWith('bull:rjs-compute-launch:'))).toBe(true);
+    expect(Object.keys(before).some((k) => k.startsWith(`${RedisKeys.prefix('compute')}:`))).toBe(true);
+    expect(Object.keys(before).some((k) => k.startsWith(`${queuePrefix('compute')}:${launchQueueName('compute')}:`))).toBe(true);
     expect(await call(app.url, method, path, body)).toEqual(expected);
     expect(await redisSnapshot(client)).toEqual(before);
   }
@@ -123,7 +127,7 @@ describe('bad requests', () => {
       const answer = await postJob(api, { payload: 'x'.repeat(MAX_PAYLOAD_BYTES) });
       expect(answer.status).toBe(200);
       // Its length as Redis stores it (reading a 1 MB value back would hold jest open: see redisSnapshot).
-      expect(await client.strlen(`rjs:compute:payload:${answer.body.name}`)).toBe(MAX_PAYLOAD_BYTES);
+      expect(await client.strlen(new RedisKeys('compute').payload(answer.body.name))).toBe(MAX_PAYLOAD_BYTES);
     });
 
     it('a payload on a job component without payload.path', async () => {
@@ -166,7 +170,7 @@ describe('bad requests', () => {
         expect(job.status).toBe(200);
         const component = app === bare ? 'bare' : 'compute';
         expect(await storedSpec(client, component, job.body.name)).toMatchObject({ hasPayload: false });
-        expect(await client.exists(`rjs:${component}:payload:${job.body.name}`)).toBe(0);
+        expect(await client.exists(new RedisKeys(component).payload(job.body.name))).toBe(0);
       }
       expect((await postBatch(bare, { jobScheduleDescriptions: [{ payload }, { payload: '' }] })).status).toBe(200);
     });

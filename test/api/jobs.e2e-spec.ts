@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { JobStatusView } from '@rjs/core';
 import { TestRedis } from '../support/redis-server';
 import { type ApiApp, call, JOB_NAME, postBatch, postJob, startApi, storedSpec, withApi } from './api-app';
+import { RedisKeys } from '@rjs/store';
 
 /** Single jobs through /api/v1/jobs, against the real HTTP server and a real Redis. */
 describe('/api/v1/jobs', () => {
@@ -18,6 +19,7 @@ describe('/api/v1/jobs', () => {
   const create = async (body: unknown = {}): Promise<JobStatusView> => {
     const answer = await postJob(api, body);
     expect(answer.status).toBe(200);
+    await api.handedOff();
     return answer.body;
   };
   const getJob = (app: ApiApp, name: string) => call<JobStatusView>(app.url, 'GET', `/api/v1/jobs/${name}`);
@@ -47,7 +49,8 @@ describe('/api/v1/jobs', () => {
       const job = await create();
       await new Promise((resolve) => setTimeout(resolve, 300));
 
-      expect(await api.launchQueue.getJobState(job.name)).toBe('waiting');
+      // Every launch carries a BullMQ priority (job priorities), so it waits among the prioritized.
+      expect(await api.launchQueue.getJobState(job.name)).toBe('prioritized');
       expect(await api.launchQueue.getWorkersCount()).toBe(0);
       expect(await api.controlQueue.getWorkersCount()).toBe(0);
     });
@@ -264,7 +267,7 @@ describe('/api/v1/jobs', () => {
       const answer = await call(api.url, 'DELETE', `/api/v1/jobs/${job.name}`);
       expect(answer).toMatchObject({ status: 200, body: { status: 'Success', message: `job ${job.name} successfully deleted`, code: 200 } });
       expect((await getJob(api, job.name)).status).toBe(404);
-      expect(await client.exists(`rjs:compute:job:${job.name}`, `rjs:compute:payload:${job.name}`)).toBe(0);
+      expect(await client.exists(new RedisKeys('compute').job(job.name), new RedisKeys('compute').payload(job.name))).toBe(0);
       expect(await api.launchQueue.getJob(job.name)).toBeUndefined();
       const listed = await call<JobStatusView[]>(api.url, 'GET', '/api/v1/jobs');
       expect(listed.body.map((j) => j.name)).not.toContain(job.name);

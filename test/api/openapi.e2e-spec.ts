@@ -34,11 +34,14 @@ interface OpenApiDocument {
 
 /** The field names of the original's definitions (radix-job-scheduler swagger.json), less DeploymentName. */
 const JOB_OPTIONS = ['args', 'backoffLimit', 'command', 'failurePolicy', 'image', 'imageTagName', 'node', 'resources', 'runtime', 'timeLimitSeconds', 'variables'];
+/** Our extensions: fields a client of the original does not know and may ignore. */
+const EXTENDED_OPTIONS = [...JOB_OPTIONS, 'priority'];
 const MODELS: Record<string, string[]> = {
-  JobScheduleDescription: [...JOB_OPTIONS, 'jobId', 'payload'],
-  RadixJobComponentConfig: JOB_OPTIONS,
+  JobScheduleDescription: [...EXTENDED_OPTIONS, 'jobId', 'payload'],
+  RadixJobComponentConfig: EXTENDED_OPTIONS,
   BatchScheduleDescription: ['batchId', 'defaultRadixJobComponentConfig', 'jobScheduleDescriptions'],
-  JobStatus: ['batchId', 'batchName', 'created', 'ended', 'failed', 'jobId', 'message', 'name', 'podStatuses', 'restart', 'started', 'status', 'updated'],
+  JobStatus: ['batchId', 'batchName', 'created', 'ended', 'failed', 'jobId', 'message', 'name', 'podStatuses', 'restart', 'started', 'status', 'updated', 'priority', 'queuePosition'],
+  QueueEntry: ['batchName', 'created', 'jobId', 'name', 'position', 'priority'],
   BatchStatus: ['batchId', 'batchName', 'batchType', 'created', 'ended', 'failed', 'jobId', 'jobStatuses', 'message', 'name', 'podStatuses', 'restart', 'started', 'status', 'updated'],
   PodStatus: ['containerStarted', 'created', 'endTime', 'exitCode', 'image', 'imageId', 'name', 'podIndex', 'reason', 'replicaStatus', 'restartCount', 'startTime', 'statusMessage'],
   Status: ['code', 'message', 'reason', 'status'],
@@ -66,6 +69,8 @@ const ROUTES: [method: string, path: string, operationId: string][] = [
   ['post', '/api/v1/batches/{batchName}/jobs/{jobName}/restart', 'restartBatchJob'],
   ['get', '/api/v1/jobs/{jobName}/logs', 'getJobLogs'],
   ['get', '/api/v1/batches/{batchName}/jobs/{jobName}/logs', 'getBatchJobLogs'],
+  ['get', '/api/v1/events', 'getEvents'],
+  ['get', '/api/v1/queue', 'getQueue'],
 ];
 
 const ref = (model: string) => `#/components/schemas/${model}`;
@@ -152,7 +157,7 @@ describe('the OpenAPI document and UI', () => {
     const operation = doc.paths[path].get;
     expect(operation.tags).toEqual(['logs']);
     expect(operation.responses['200'].content).toEqual({ 'text/plain': { schema: { type: 'string' } } });
-    expect(Object.keys(operation.responses).sort()).toEqual(['200', '404', '422', '500', '503']);
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '403', '404', '422', '500', '503']);
     const parameters = Object.fromEntries((operation.parameters ?? []).map((p) => [`${p.in} ${p.name}`, p]));
     for (const name of pathParameters) expect(parameters[`path ${name}`]).toMatchObject({ required: true });
     expect(parameters['query attempt']).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1 } });
@@ -163,6 +168,14 @@ describe('the OpenAPI document and UI', () => {
   it.each(Object.entries(MODELS))('describes %s with the original field names', (model, fields) => {
     const schema = doc.components.schemas[model];
     expect(Object.keys(schema.properties ?? {}).sort()).toEqual([...fields].sort());
+  });
+
+  it('describes the Notification (webhook body, SSE event): a BatchStatus with event and jobStatuses', () => {
+    const notification = doc.components.schemas.Notification;
+    expect(Object.keys(notification.properties ?? {})).toEqual(expect.arrayContaining(['name', 'batchType', 'status', 'event', 'jobStatuses']));
+    expect(notification.properties?.event).toMatchObject({ enum: ['Create', 'Update', 'Delete'] });
+    expect(notification.properties?.jobStatuses).toMatchObject({ type: 'array', items: { $ref: ref('JobStatus') } });
+    expect(Object.keys(doc.paths['/api/v1/events'].get.responses['200'].content ?? {})).toEqual(['text/event-stream']);
   });
 
   it('keeps the original field types', () => {
@@ -192,6 +205,30 @@ describe('the OpenAPI document and UI', () => {
     expect(s.PodStatus.properties?.exitCode).toMatchObject({ type: 'integer', format: 'int32' });
     expect(s.Status.properties?.code).toMatchObject({ type: 'integer', format: 'int64' });
     expect(s.Status.required).toEqual(expect.arrayContaining(['status', 'message', 'code']));
+  });
+
+  it('documents the 403 of a request from a web page (an Origin not in ALLOWED_ORIGINS) on every operation', () => {
+    const operations = Object.values(doc.paths).flatMap((item) => Object.values(item));
+    expect(operations.length).toBeGreaterThan(20);
+    for (const operation of operations) expect(jsonSchema(operation.responses['403'].content)?.$ref).toBe(ref('Status'));
+  });
+
+  it('documents the scheduling extensions: priority, the Idempotency-Key header and the queue', () => {
+    const s = doc.components.schemas;
+    expect(s.JobScheduleDescription.properties?.priority).toMatchObject({ type: 'integer', minimum: 0, maximum: 1000 });
+    expect(s.RadixJobComponentConfig.properties?.priority).toMatchObject({ type: 'integer', minimum: 0, maximum: 1000 });
+    expect(s.JobStatus.properties?.queuePosition).toMatchObject({ type: 'integer', minimum: 1 });
+    for (const path of ['/api/v1/jobs', '/api/v1/batches']) {
+      const create = doc.paths[path].post;
+      expect(create.parameters?.find((p) => p.name === 'Idempotency-Key')).toMatchObject({ in: 'header', required: false, schema: { type: 'string' } });
+      expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['409', '422']));
+    }
+    const queue = doc.paths['/api/v1/queue'].get;
+    expect(jsonSchema(queue.responses['200'].content)).toEqual({ type: 'array', items: { $ref: ref('QueueEntry') } });
+    const query = Object.fromEntries((queue.parameters ?? []).map((p) => [p.name, p]));
+    expect(Object.keys(query).sort()).toEqual(['continue', 'limit']);
+    expect(query.limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 });
+    expect(queue.responses['200'].headers?.Link?.schema).toMatchObject({ type: 'string' });
   });
 
   it('serves the document as YAML too', async () => {

@@ -59,6 +59,7 @@ describe('the API while Redis is full', () => {
     afterAll(freeBallast);
 
     it('answers accepts with 503 saying the status store is full, and writes nothing of them', async () => {
+      await api.handedOff();
       const before = await redisSnapshot(client);
       expect(await postJob(api, { payload: 'x'.repeat(1000) })).toMatchObject({ status: 503, body: full });
       expect(await postJob(api, {})).toMatchObject({ status: 503, body: full });

@@ -19,6 +19,7 @@ describe('restart and copy: records and queued work', () => {
 
   it('records a restart as a new run and queues its launch as new work, next to the first run\'s', async () => {
     const { body: job } = await postJob(api, { payload: 'p' });
+    await api.handedOff();
 
     expect((await restart(`/jobs/${job.name}`)).status).toBe(200);
     expect((await restart(`/jobs/${job.name}`)).status).toBe(200);
@@ -49,6 +50,7 @@ describe('restart and copy: records and queued work', () => {
 
     expect(status).toBe(200);
     expect(copy.name).toMatch(BATCH_NAME);
+    await api.handedOff();
     const [first, second] = copy.jobStatuses!.map((j) => j.name);
     for (const name of [first, second]) {
       expect(name).toMatch(JOB_NAME);

@@ -5,6 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, parseJobComponent } from '@rjs/config';
 import { controlQueueName, launchQueueName } from '../../libs/queue/src/queue-names';
+import { queuePrefix } from '@rjs/queue';
 
 /** The rendered manifests: plain objects, as kubectl would send them. */
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [key: string]: any };
@@ -30,14 +31,14 @@ function kustomize(dir: string): K8sObject[] {
     .filter((o): o is K8sObject => o !== null);
 }
 
-/** Base plus components/external-redis, rendered from a throwaway kustomization outside the tree. */
-function kustomizeWithExternalRedis(): K8sObject[] {
+/** Base plus a component (components/external-redis...), rendered from a throwaway kustomization outside the tree. */
+function kustomizeWith(component: string): K8sObject[] {
   const dir = mkdtempSync(join(tmpdir(), 'rjs-kustomize-'));
   try {
     const rel = (p: string) => relative(dir, join(repo, p));
     writeFileSync(
       join(dir, 'kustomization.yaml'),
-      `resources: [${rel('k8s/base')}]\ncomponents: [${rel('k8s/components/external-redis')}]\n`,
+      `resources: [${rel('k8s/base')}]\ncomponents: [${rel(`k8s/components/${component}`)}]\n`,
     );
     return kustomize(dir);
   } finally {
@@ -48,7 +49,8 @@ function kustomizeWithExternalRedis(): K8sObject[] {
 const renders: Record<string, K8sObject[]> = {
   base: kustomize(join(repo, 'k8s/base')),
   'overlays/example': kustomize(join(repo, 'k8s/overlays/example')),
-  'base + external-redis': kustomizeWithExternalRedis(),
+  'base + external-redis': kustomizeWith('external-redis'),
+  'base + external-redis-cluster': kustomizeWith('external-redis-cluster'),
 };
 const renderNames = Object.keys(renders);
 
@@ -120,42 +122,45 @@ describe('Kubernetes manifests (kubectl kustomize)', () => {
       expect(pod.volumes.find((v: any) => v.name === tmp?.name)?.emptyDir).toBeDefined();
     });
 
-    it('gives the scheduler a namespaced Role with exactly the permissions it uses', () => {
+    /** What the ServiceAccount a Deployment runs as may do, as `group/resource:verb`, through every RoleBinding naming it. */
+    function grantedTo(deploymentName: string): string[] {
+      const account = named(objects, 'Deployment', deploymentName).spec.template.spec.serviceAccountName;
+      const bindings = ofKind(objects, 'RoleBinding').filter((b) => b.subjects.some((s: any) => s.kind === 'ServiceAccount' && s.name === account));
+      return bindings
+        .flatMap((b) => named(objects, b.roleRef.kind, b.roleRef.name).rules)
+        .flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g || 'core'}/${res}:${v}`))))
+        .sort();
+    }
+
+    it('grants only namespaced Roles, no wildcards, no resource names', () => {
       expect(ofKind(objects, 'ClusterRole')).toEqual([]);
       expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
-      const [role] = ofKind(objects, 'Role');
-      expect(ofKind(objects, 'Role')).toHaveLength(1);
-      const granted = role.rules.flatMap((r: any) =>
-        r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g || 'core'}/${res}:${v}`))),
-      );
-      expect(granted.sort()).toEqual(
-        [
-          'batch/jobs:create', 'batch/jobs:get', 'batch/jobs:list', 'batch/jobs:watch', 'batch/jobs:delete',
-          'core/pods:get', 'core/pods:list', 'core/pods:watch',
-          'core/pods/log:get',
-          'core/secrets:create', 'core/secrets:get', 'core/secrets:delete',
-          'core/events:create', 'core/events:patch',
-        ].sort(),
-      );
-      expect(granted.filter((g: string) => g.includes('*'))).toEqual([]);
-      expect(role.rules.some((r: any) => r.resourceNames || r.nonResourceURLs)).toBe(false);
+      for (const role of ofKind(objects, 'Role')) {
+        expect(JSON.stringify(role.rules)).not.toContain('*');
+        expect(role.rules.some((r: any) => r.resourceNames || r.nonResourceURLs)).toBe(false);
+      }
     });
 
-    it('lets the api Deployment read pod logs (the logs routes ask the API server for them)', () => {
-      const account = named(objects, 'Deployment', 'api').spec.template.spec.serviceAccountName;
-      const bindings = ofKind(objects, 'RoleBinding').filter((b) => b.subjects.some((s: any) => s.kind === 'ServiceAccount' && s.name === account));
-      const rules = bindings.flatMap((b) => named(objects, 'Role', b.roleRef.name).rules);
-      const reads = (resource: string) => rules.some((r: any) => r.apiGroups.includes('') && r.resources.includes(resource) && r.verbs.includes('get'));
-      expect(reads('pods/log')).toBe(true);
+    it('gives each role its own ServiceAccount, bound to its own Role', () => {
+      const accounts = deployments.map((d) => d.spec.template.spec.serviceAccountName);
+      expect(new Set(accounts).size).toBe(3);
+      for (const account of accounts) named(objects, 'ServiceAccount', account);
+      // Each RoleBinding binds one account to the Role of the same role.
+      for (const binding of ofKind(objects, 'RoleBinding')) {
+        expect(binding.subjects).toHaveLength(1);
+        expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: binding.subjects[0].name });
+      }
     });
 
-    it('binds that Role to the ServiceAccount every scheduler Deployment runs as', () => {
-      const [role] = ofKind(objects, 'Role');
-      const [binding] = ofKind(objects, 'RoleBinding');
-      const [account] = ofKind(objects, 'ServiceAccount');
-      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
-      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.metadata.name }]);
-      for (const d of deployments) expect(d.spec.template.spec.serviceAccountName).toBe(account.metadata.name);
+    it.each([
+      // The logs routes read pod logs from the API server; nothing else of Kubernetes.
+      ['api', ['core/pods/log:get']],
+      // Launch, stop, remove: Jobs and their payload Secrets, by name only.
+      ['worker', ['batch/jobs:create', 'batch/jobs:get', 'batch/jobs:delete', 'core/secrets:create', 'core/secrets:get', 'core/secrets:delete']],
+      // Informers on Jobs and Pods, and a Job read by name before a vanished job gets its final status.
+      ['watcher', ['batch/jobs:get', 'batch/jobs:list', 'batch/jobs:watch', 'core/pods:list', 'core/pods:watch']],
+    ])('lets the %s Deployment do exactly %j', (name, verbs) => {
+      expect(grantedTo(name)).toEqual([...verbs].sort());
     });
 
     it('lets only pods of the same namespace reach the API port', () => {
@@ -204,8 +209,19 @@ describe('Kubernetes manifests (kubectl kustomize)', () => {
     it.each(['api', 'worker', 'watcher'])('gives %s an environment the config loader accepts, with the Kubernetes runtime', (name) => {
       const d = named(objects, 'Deployment', name);
       const env = effectiveEnv(objects, d);
+      // What the Secrets of the components hold (README, k8s/README.md).
+      const fromSecret: Record<string, string> = {
+        REDIS_URL: 'redis://from-a-secret:6379',
+        REDIS_CLUSTER_NODES: 'redis-0.example.com:6380,redis-1.example.com:6380',
+        REDIS_CLUSTER_PASSWORD: 'from-a-secret',
+        REDIS_CLUSTER_USERNAME: 'scheduler',
+      };
       const plain = Object.fromEntries(
-        Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : 'redis://from-a-secret:6379']),
+        Object.entries(env).map(([k, v]) => {
+          if (typeof v === 'string' || !('secretKeyRef' in v)) return [k, v];
+          if (!(k in fromSecret)) throw new Error(`${k} comes from a Secret this test does not know`);
+          return [k, fromSecret[k]];
+        }),
       );
       // The downward API fills the namespace in; the ConfigMap is read here from its source file.
       const config = loadConfig({
@@ -263,15 +279,41 @@ describe('Kubernetes manifests (kubectl kustomize)', () => {
     });
   });
 
+  describe('base + external-redis-cluster', () => {
+    const objects = renders['base + external-redis-cluster'];
+
+    it('drops the in-cluster Redis and REDIS_URL', () => {
+      expect(ofKind(objects, 'StatefulSet')).toEqual([]);
+      expect(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'redis')).toBeUndefined();
+      for (const d of ofKind(objects, 'Deployment')) expect(effectiveEnv(objects, d).REDIS_URL).toBeUndefined();
+    });
+
+    it('points every Deployment at the cluster over TLS, nodes, password (and an ACL user, when the Secret has one) from the scheduler-redis-cluster Secret', () => {
+      for (const d of ofKind(objects, 'Deployment')) {
+        const env = effectiveEnv(objects, d);
+        expect(env.REDIS_CLUSTER_NODES).toEqual({ secretKeyRef: { name: 'scheduler-redis-cluster', key: 'nodes' } });
+        expect(env.REDIS_CLUSTER_TLS).toBe('true');
+        expect(env.REDIS_CLUSTER_PASSWORD).toEqual({ secretKeyRef: { name: 'scheduler-redis-cluster', key: 'password' } });
+        expect(env.REDIS_CLUSTER_USERNAME).toEqual({ secretKeyRef: { name: 'scheduler-redis-cluster', key: 'username', optional: true } });
+      }
+      // The credentials only ever come from the Secret.
+      for (const configMap of ofKind(objects, 'ConfigMap')) {
+        expect(configMap.data.REDIS_CLUSTER_NODES).toBeUndefined();
+        expect(configMap.data.REDIS_CLUSTER_PASSWORD).toBeUndefined();
+        expect(configMap.data.REDIS_CLUSTER_USERNAME).toBeUndefined();
+      }
+    });
+  });
+
   describe('overlays/example: KEDA', () => {
     const objects = renders['overlays/example'];
     const [scaledObject] = ofKind(objects, 'ScaledObject');
 
-    it('scales the worker Deployment, down to zero', () => {
+    it('scales the worker Deployment, keeping one (prioritized launches wait where its list scaler cannot see them)', () => {
       expect(ofKind(objects, 'ScaledObject')).toHaveLength(1);
       expect(scaledObject.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'worker' });
       named(objects, 'Deployment', scaledObject.spec.scaleTargetRef.name);
-      expect(scaledObject.spec.minReplicaCount).toBe(0);
+      expect(scaledObject.spec.minReplicaCount).toBe(1);
       expect(scaledObject.spec.maxReplicaCount).toBeGreaterThan(1);
       // A fixed replica count would fight the HorizontalPodAutoscaler that KEDA creates.
       expect(named(objects, 'Deployment', 'worker').spec.replicas).toBeUndefined();
@@ -284,8 +326,8 @@ describe('Kubernetes manifests (kubectl kustomize)', () => {
         expect(Number(t.metadata.listLength)).toBeGreaterThan(0);
         return t.metadata.listName;
       });
-      expect(lists).toContain(`bull:${launchQueueName(component)}:wait`);
-      expect(lists).toContain(`bull:${controlQueueName(component)}:wait`);
+      expect(lists).toContain(`${queuePrefix(component)}:${launchQueueName(component)}:wait`);
+      expect(lists).toContain(`${queuePrefix(component)}:${controlQueueName(component)}:wait`);
     });
 
     it('authenticates every trigger through a TriggerAuthentication whose Secret has the Redis address', () => {

@@ -6,6 +6,7 @@ import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
 import { eventually } from '../support/eventually';
 import { http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
+import { RedisKeys } from '@rjs/store';
 
 const ROOT = resolve(__dirname, '../..');
 const NAMESPACE = 'radix-jobs';
@@ -87,7 +88,7 @@ describe('the scheduler on the Kubernetes runtime (KUBECONFIG)', () => {
     expect(Buffer.from(secret.data.payload, 'base64').toString()).toBe('{"x": 10, "y": 20}');
     // The payload stays in Redis with the record (restart and copy need it), as well as in the Secret.
     const client = redis.client();
-    expect(await client.get(`rjs:compute:payload:${body.name}`)).toBe('{"x": 10, "y": 20}');
+    expect(await client.get(new RedisKeys('compute').payload(body.name))).toBe('{"x": 10, "y": 20}');
     await client.quit();
   });
 

@@ -6,23 +6,24 @@ import type { BatchStatusView, JobStatusView } from '@rjs/core';
 import { eventually } from '../support/eventually';
 import { JOB_PROGRAM, jobsThatRan, readJobReport } from '../runtime-contract/job-builder';
 import { processGone } from '../support/processes';
-import { TestRedis } from '../support/redis-server';
+import { REDIS_TOPOLOGIES, type RedisUnderTest, startRedisOf } from '../support/redis-topology';
 import { writeJobProgramConfig } from '../worker/worker-app';
 import { batchReaches, http, jobReaches, type SchedulerApp, startScheduler } from './scheduler-app';
 
 /**
  * End to end through the HTTP API: one process runs api, worker and watcher with the local runtime
  * (createScheduler, a real port, real fetch), a real redis-server, and real child processes running
- * test/fixtures/job-program.js.
+ * test/fixtures/job-program.js. One suite body, run on one redis-server and on a three-master
+ * Redis Cluster (REDIS_CLUSTER_NODES).
  */
-describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () => {
-  let redis: TestRedis;
+describe.each(REDIS_TOPOLOGIES)('scheduler end to end (HTTP API, Redis, BullMQ, local processes), %s Redis', (topology) => {
+  let redis: RedisUnderTest;
   let scratch: string;
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
+    redis = await startRedisOf(topology);
     scratch = mkdtempSync(join(tmpdir(), 'rjs-e2e-'));
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await redis.stop();
@@ -34,7 +35,7 @@ describe('scheduler end to end (HTTP API, Redis, BullMQ, local processes)', () =
   function startWith(maxRunning: number, dir: string) {
     return startScheduler({
       RADIX_CONFIG: writeJobProgramConfig(dir, '      args: ["--from-component"]\n'),
-      REDIS_URL: redis.url,
+      ...redis.env,
       LOCAL_WORK_DIR: join(dir, 'work'),
       LOCAL_MAX_RUNNING: String(maxRunning),
       LOCAL_STOP_GRACE_SECONDS: '2',

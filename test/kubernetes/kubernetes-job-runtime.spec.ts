@@ -14,6 +14,18 @@ describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
     await cluster?.close();
   });
 
+  describe('job pod security from the configuration', () => {
+    it('creates the Job with the relaxations the operator configured, and only those', async () => {
+      cluster = await startCluster({ podSecurity: { allowPrivilegeEscalation: true, capabilitiesAdd: ['NET_BIND_SERVICE'], seccompProfile: { type: 'Unconfined' } } });
+      const job = nodeJob('');
+      await cluster.runtime.launch(job, undefined);
+
+      const pod = cluster.server.get('jobs', NAMESPACE, job.name)?.spec?.template?.spec as Record<string, any>;
+      expect(pod.securityContext).toEqual({ seccompProfile: { type: 'Unconfined' } });
+      expect(pod.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: true, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } });
+    });
+  });
+
   describe('launch', () => {
     beforeEach(async () => {
       cluster = await startCluster();
@@ -37,6 +49,17 @@ describe('KubernetesJobRuntime against a Kubernetes API server (fake)', () => {
       ]);
       expect(succeeded.podStatuses?.[0].containerStarted).toBeDefined();
       expect(succeeded.podStatuses?.[0].endTime).toBeDefined();
+    });
+
+    it('creates the Job with its pod hardened (no privilege escalation, no capabilities, RuntimeDefault seccomp, no token)', async () => {
+      const job = nodeJob('');
+      await cluster.runtime.launch(job, undefined);
+
+      const pod = cluster.server.get('jobs', NAMESPACE, job.name)?.spec?.template?.spec as Record<string, any>;
+      expect(pod.securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(pod.automountServiceAccountToken).toBe(false);
+      await reported(cluster.sink, job.name, 'succeeded');
     });
 
     it('mounts the payload read-only from a Secret owned by the Job, and the program reads it through JOB_PAYLOAD_FILE', async () => {

@@ -95,6 +95,8 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
     const lists = count('list');
     const job = nodeJob('setTimeout(() => {}, 300)');
     await cluster.runtime.launch(job, undefined);
+    // Requests leave on kept-alive connections: the launch may be done before both watches are open.
+    await eventually(() => cluster.server.openWatches === 2, 'both watches open');
 
     // Compacted history plus a quiet end: the next watch resumes from a resourceVersion that expired.
     cluster.server.store.compact();
@@ -153,6 +155,20 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
     }
   });
 
+  it('has() answers from the synced watch cache for a Job it holds, and asks the API server only about one it lacks', async () => {
+    cluster = await startCluster();
+    const job = nodeJob('setTimeout(() => {}, 60000)');
+    await cluster.runtime.launch(job, undefined);
+    await reported(cluster.sink, job.name, 'running');
+    const gets = () => count('get', 'jobs');
+    const before = gets();
+
+    expect(await cluster.runtime.has(job.name)).toBe(true);
+    expect(gets()).toBe(before);
+    expect(await cluster.runtime.has('batch-compute-20240501100000-abcdefgh-notthere')).toBe(false);
+    expect(gets()).toBe(before + 1);
+  });
+
   it('does not guess how a Job ended that vanished while the watch was down: has() answers false', async () => {
     cluster = await startCluster();
     const job = nodeJob('setTimeout(() => {}, 60000)');
@@ -179,7 +195,8 @@ describe('KubernetesJobRuntime watcher (fake API server)', () => {
     const failed = await reported(cluster.sink, job.name, 'failed');
     expect(failed.podStatuses).toEqual([expect.objectContaining({ exitCode: 3 })]);
     await eventually(() => !cluster.server.get('jobs', NAMESPACE, job.name), 'the TTL to delete the Job');
-    expect(await cluster.runtime.has(job.name)).toBe(false);
+    // has() answers from the watch cache while it holds the Job: false once the deletion arrived.
+    await eventually(async () => !(await cluster.runtime.has(job.name)), 'has() to answer false');
   });
 
   it('retries a report the sink could not take (a store outage)', async () => {

@@ -41,6 +41,7 @@ describe('Bull Board in a real browser', () => {
     redis = await TestRedis.start();
     ops = await startOpsApp(redis.url, { BULL_BOARD_USER: USER, BULL_BOARD_PASSWORD: PASSWORD });
     const batch = await ops.app.get(JobAcceptor).acceptBatch({ jobScheduleDescriptions: [{}, {}, {}] });
+    await batch.handedOff;
     jobNames = batch.jobs.map((job) => job.name);
     await ops.app.get<BullMqWorkQueue>(WORK_QUEUE).enqueueStop([{ name: jobNames[0], generation: 0 }]);
   }, 600_000);
@@ -62,7 +63,8 @@ describe('Bull Board in a real browser', () => {
     await page.goto(`${ops.url}/admin/queues/queue/${CONTROL_QUEUE}?status=waiting`);
     await page.getByText(`stop-${jobNames[0]}`).first().waitFor();
 
-    await page.goto(`${ops.url}/admin/queues/queue/${LAUNCH_QUEUE}?status=waiting`);
+    // Launches carry a BullMQ priority (job priorities): they wait as prioritized.
+    await page.goto(`${ops.url}/admin/queues/queue/${LAUNCH_QUEUE}?status=prioritized`);
     for (const name of jobNames) await page.getByText(name).first().waitFor();
 
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });

@@ -1,13 +1,13 @@
 import { JobAcceptor } from '@rjs/core';
 import { TestRedis } from '../support/redis-server';
-import { basicAuth, CONTROL_QUEUE, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
+import { basicAuth, CONTROL_QUEUE, LAUNCH_QUEUE, NOTIFICATION_QUEUE, type OpsApp, startOpsApp } from './ops-app';
 
 interface QueuesBody {
   queues: { name: string; readOnlyMode: boolean; jobs: { id: string; data: unknown }[] }[];
 }
 
-/** Bull Board's own API, which its page calls: the queues with the jobs of the given status. */
-const queuesApi = (url: string) => `${url}/admin/queues/api/queues?activeQueue=${LAUNCH_QUEUE}&status=waiting&page=1&jobsPerPage=10`;
+/** Bull Board's own API, which its page calls: the queues with the jobs of the given status (launches wait as prioritized: job priorities). */
+const queuesApi = (url: string) => `${url}/admin/queues/api/queues?activeQueue=${LAUNCH_QUEUE}&status=prioritized&page=1&jobsPerPage=10`;
 
 describe('Bull Board', () => {
   let redis: TestRedis;
@@ -17,6 +17,21 @@ describe('Bull Board', () => {
   });
   afterAll(() => redis?.stop());
 
+  // Its modules are not even loaded there (benchmark 9b: a watcher's memory).
+  it('is not served by a process with the role watcher alone, nor is the OpenAPI document; health is', async () => {
+    await redis.flush();
+    const ops = await startOpsApp(redis.url, { ROLES: 'watcher' });
+    try {
+      expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${ops.url}/admin/queues`)).status).toBe(404);
+      expect((await fetch(`${ops.url}/admin/queues/api/queues`)).status).toBe(404);
+      expect((await fetch(`${ops.url}/swagger/json`)).status).toBe(404);
+      expect((await fetch(`${ops.url}/api/v1/jobs`)).status).toBe(404);
+    } finally {
+      await ops.close();
+    }
+  });
+
   describe('with credentials configured', () => {
     let ops: OpsApp;
     const auth = basicAuth('operator', 's3cret:with-colon');
@@ -24,7 +39,7 @@ describe('Bull Board', () => {
     beforeAll(async () => {
       await redis.flush();
       ops = await startOpsApp(redis.url, { BULL_BOARD_USER: 'operator', BULL_BOARD_PASSWORD: 's3cret:with-colon' });
-      await ops.app.get(JobAcceptor).acceptJob({ payload: 'job data' });
+      await (await ops.app.get(JobAcceptor).acceptJob({ payload: 'job data' })).handedOff;
     });
     afterAll(() => ops?.close());
 
@@ -43,7 +58,7 @@ describe('Bull Board', () => {
       }
     });
 
-    it('serves the board, its files and both queues of the service with their job data to the operator', async () => {
+    it('serves the board, its files and the queues of the service (launch, control, notifications) with their job data to the operator', async () => {
       const page = await fetch(`${ops.url}/admin/queues`, { headers: { authorization: auth } });
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
@@ -52,7 +67,7 @@ describe('Bull Board', () => {
       const api = await fetch(queuesApi(ops.url), { headers: { authorization: auth } });
       expect(api.status).toBe(200);
       const body = (await api.json()) as QueuesBody;
-      expect(body.queues.map((q) => q.name).sort()).toEqual([CONTROL_QUEUE, LAUNCH_QUEUE]);
+      expect(body.queues.map((q) => q.name).sort()).toEqual([CONTROL_QUEUE, LAUNCH_QUEUE, NOTIFICATION_QUEUE]);
       const launch = body.queues.find((q) => q.name === LAUNCH_QUEUE)!;
       expect(launch.readOnlyMode).toBe(false);
       expect(launch.jobs).toHaveLength(1);
@@ -71,14 +86,14 @@ describe('Bull Board', () => {
     beforeAll(async () => {
       await redis.flush();
       ops = await startOpsApp(redis.url);
-      await ops.app.get(JobAcceptor).acceptJob({ payload: 'job data' });
+      await (await ops.app.get(JobAcceptor).acceptJob({ payload: 'job data' })).handedOff;
     });
     afterAll(() => ops?.close());
 
     it('is open but read-only, with job data redacted', async () => {
       expect((await fetch(`${ops.url}/admin/queues`)).status).toBe(200);
       const body = (await (await fetch(queuesApi(ops.url))).json()) as QueuesBody;
-      expect(body.queues.map((q) => q.name).sort()).toEqual([CONTROL_QUEUE, LAUNCH_QUEUE]);
+      expect(body.queues.map((q) => q.name).sort()).toEqual([CONTROL_QUEUE, LAUNCH_QUEUE, NOTIFICATION_QUEUE]);
       expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
       const [job] = body.queues.find((q) => q.name === LAUNCH_QUEUE)!.jobs;
       expect(job.data).toBe('[redacted]');

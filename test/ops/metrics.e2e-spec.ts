@@ -50,12 +50,13 @@ describe('/metrics', () => {
     const queue = ops.app.get<BullMqWorkQueue>(WORK_QUEUE);
 
     const batch = await acceptor.acceptBatch({ jobScheduleDescriptions: [{}, {}, {}] });
-    await acceptor.acceptJob({});
+    await Promise.all([batch.handedOff, (await acceptor.acceptJob({})).handedOff]);
     let text = await scrape(ops);
     expect(sample(text, jobs('Waiting'))).toBe(4);
     expect(sample(text, jobs('Running'))).toBe(0);
-    expect(sample(text, depth(LAUNCH_QUEUE, 'waiting'))).toBe(4);
-    for (const state of ['active', 'delayed', 'failed', 'completed']) expect(sample(text, depth(LAUNCH_QUEUE, state))).toBe(0);
+    // Launches carry a BullMQ priority (job priorities): they wait among the prioritized.
+    expect(sample(text, depth(LAUNCH_QUEUE, 'prioritized'))).toBe(4);
+    for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed']) expect(sample(text, depth(LAUNCH_QUEUE, state))).toBe(0);
     expect(sample(text, depth(CONTROL_QUEUE, 'waiting'))).toBe(0);
 
     const [first, second] = batch.jobs.map((j) => j.name);
@@ -105,6 +106,17 @@ describe('/metrics', () => {
     expect(sample(text, 'rjs_status_lag_seconds_count')).toBe(1);
     expect(sample(text, 'rjs_kubernetes_api_errors_total{code="429"}')).toBe(2);
     expect(sample(text, 'rjs_kubernetes_api_errors_total{code="ECONNREFUSED"}')).toBe(1);
+  });
+
+  it('reports the launch slots in use (MAX_ACTIVE_JOBS), as they are at scrape time', async () => {
+    const acceptor = ops.app.get(JobAcceptor);
+    const store = ops.app.get<StatusStore>(STATUS_STORE);
+    const { jobs: accepted } = await acceptor.acceptBatch({ jobScheduleDescriptions: [{}, {}] });
+    const before = sample(await scrape(ops), 'rjs_active_slots')!;
+    for (const job of accepted) expect(await store.takeSlot({ name: job.name, generation: 0 }, 100)).toBe('held');
+    expect(sample(await scrape(ops), 'rjs_active_slots')).toBe(before + 2);
+    await store.update(accepted[0].name, (current) => ({ ...current, status: JobStatus.Stopped }));
+    expect(sample(await scrape(ops), 'rjs_active_slots')).toBe(before + 1);
   });
 
   it('keeps a registry per app, so that two apps in one process count apart', async () => {

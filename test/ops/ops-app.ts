@@ -8,6 +8,7 @@ export const RADIX_CONFIG = join(__dirname, '../../radixconfig.yaml');
 export const COMPONENT = 'compute';
 export const LAUNCH_QUEUE = `rjs-${COMPONENT}-launch`;
 export const CONTROL_QUEUE = `rjs-${COMPONENT}-control`;
+export const NOTIFICATION_QUEUE = `rjs-${COMPONENT}-notifications`;
 
 export interface OpsApp {
   app: NestFastifyApplication;

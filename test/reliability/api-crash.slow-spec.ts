@@ -1,6 +1,7 @@
 import { eventually } from '../support/eventually';
 import { reliabilityFixture } from './reliability-fixture';
 import { burst, compareRuns, COMPONENT, countRuns, printFigures, tally, waitUntilFinal, orphanPayloads } from './reliability-support';
+import { RedisKeys } from '@rjs/store';
 
 const TOTAL = 2_000;
 const KILL_AFTER = 700;
@@ -38,7 +39,7 @@ describe('an API process killed mid-burst', () => {
     const cutOff = outcomes.filter((o) => o.kind !== 'answered' && o.startedAt <= killedAt).length;
 
     // Recorded jobs are all the service knows of: those answered 2xx, and perhaps some cut off.
-    const recorded = (await client.keys(`rjs:${COMPONENT}:job:*`)).map((key) => key.slice(`rjs:${COMPONENT}:job:`.length));
+    const recorded = (await client.keys(new RedisKeys(COMPONENT).job('*'))).map((key) => key.slice(new RedisKeys(COMPONENT).job('').length));
     const records = await waitUntilFinal(client, recorded, 180_000, () => worker.running);
     const runs = countRuns(runsFile);
     const figures = compareRuns(result.acceptedJobs, runs);
@@ -69,7 +70,7 @@ describe('an API process killed mid-burst', () => {
     expect([...runs.keys()].sort()).toEqual([...recorded].sort());
     expect(records.filter((r) => r.status !== 'Succeeded').map((r) => `${r.name}: ${r.status} ${r.message ?? ''}`)).toEqual([]);
     // The outbox empties too (recovery confirms what the dead API enqueued but did not confirm).
-    await eventually(async () => (await client.scard(`rjs:${COMPONENT}:outbox:dispatch`)) === 0, 'the dispatch outbox to empty');
+    await eventually(async () => (await client.scard(new RedisKeys(COMPONENT).dispatchOutbox)) === 0, 'the dispatch outbox to empty');
     expect(leaks).toEqual([]);
     expect(await orphanPayloads(client)).toEqual([]);
     finished();

@@ -52,6 +52,7 @@ describe('the bad-input corpus', () => {
 
   it.each(cases)('%s', async (_name, c) => {
     // Taken per case, so that one failure does not fail every case after it.
+    await api.handedOff();
     const before = await redisSnapshot(client);
     const body = c.raw !== undefined ? expand(c.raw) : c.json !== undefined ? JSON.stringify(c.json) : undefined;
     const answer = await rawRequest(api.url, c.method, expand(c.path), body);

@@ -140,6 +140,7 @@ describe('fuzzing the API with bad input', () => {
     ['POST /api/v1/batches', '/api/v1/batches', invalidBatch],
   ])('%s', (_route, path, arbitrary) => {
     it('answers 422 naming the broken field, and changes nothing', async () => {
+      await api.handedOff();
       const before = await redisSnapshot(client);
       const keys = await client.dbsize();
       let checked = 0;
@@ -184,6 +185,7 @@ describe('fuzzing the API with bad input', () => {
   const veryLong = fc.integer({ min: 101, max: 7000 }).map((n) => 'x'.repeat(n));
 
   it('answers 400 or 404 to any name in a path, and changes nothing', async () => {
+    await api.handedOff();
     const before = await redisSnapshot(client);
     const sent: string[] = [];
     await fc.assert(

@@ -83,6 +83,7 @@ describe('the request body limit', () => {
     ['POST /api/v1/jobs', '/api/v1/jobs'],
     ['POST /api/v1/batches', '/api/v1/batches'],
   ])('%s: a Content-Length over the default limit is answered 413 before the body is sent', async (_route, path) => {
+    await Promise.all([api.handedOff(), small.handedOff()]);
     const before = await redisSnapshot(client);
     const answer = await sendOversized(api.url, path, { contentLength: 64 * MiB + 1, totalBytes: 64 * MiB + 1, chunkBytes: 64 * 1024 });
     process.stdout.write(`[reliability] body-limit ${path}: announced=${64 * MiB + 1} sentBeforeAnswer=${answer.bytesSentBeforeAnswer}\n`);
@@ -94,6 +95,7 @@ describe('the request body limit', () => {
   });
 
   it('a chunked body (no Content-Length) is cut off once it passes the limit', async () => {
+    await Promise.all([api.handedOff(), small.handedOff()]);
     const before = await redisSnapshot(client);
     const answer = await sendOversized(small.url, '/api/v1/batches', { chunked: true, totalBytes: 32 * MiB, chunkBytes: 16 * 1024 });
     process.stdout.write(`[reliability] body-limit chunked: limit=${SMALL_LIMIT} sentBeforeAnswer=${answer.bytesSentBeforeAnswer}\n`);

@@ -9,6 +9,7 @@ import { eventually } from '../support/eventually';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { NAMESPACE, reliabilityFixture } from './reliability-fixture';
 import { burst, COMPONENT, countRuns, printFigures, tally, waitUntilFinal } from './reliability-support';
+import { RedisKeys } from '@rjs/store';
 
 const BATCHES = 12;
 const JOBS_PER_BATCH = 10;
@@ -101,7 +102,7 @@ describe('Kubernetes API faults', () => {
     };
     // Progress on stderr while it converges, so that a hang shows where it is.
     const progress = setInterval(() => {
-      void client.hgetall(`rjs:${COMPONENT}:idx:status-counts`).then((counts) =>
+      void client.hgetall(new RedisKeys(COMPONENT).statusCounts).then((counts) =>
         process.stderr.write(`[kubernetes-faults] ${JSON.stringify(counts)} runs=${countRuns(runsFile).size} jobObjects=${fake.list('jobs', NAMESPACE).length} faults=${proxy.injected} watches=${fake.openWatchCount()} heldWatches=${proxy.heldWatches}\n`),
       );
     }, 10_000);

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { JobAcceptor, JobLauncher, type JobRuntime, ObservationRecorder, type ResolvedJob, systemClock, type WorkQueue } from '@rjs/core';
-import { RedisStatusStore } from '@rjs/store';
+import { RedisStatusStore, RedisKeys } from '@rjs/store';
 import { TestRedis } from '../support/redis-server';
 
 /**
@@ -59,7 +59,7 @@ describe('a launch retried after it stopped half-way', () => {
 
     expect(await launcher().launch(name)).toBe('launched');
     expect(launches).toEqual([{ name, payload: 'the payload' }]);
-    expect(await client.get(`rjs:compute:payload:${name}`)).toBe('the payload');
+    expect(await client.get(new RedisKeys('compute').payload(name))).toBe('the payload');
   });
 
   it('hands a running job to the runtime again when its launch is retried: the runtime\'s launch is idempotent', async () => {
@@ -75,7 +75,7 @@ describe('a launch retried after it stopped half-way', () => {
       const name = await accepted('kept');
       await new ObservationRecorder(store).record(name, observation);
       expect(await launcher().launch(name)).toBe('skipped');
-      expect(await client.get(`rjs:compute:payload:${name}`)).toBe('kept');
+      expect(await client.get(new RedisKeys('compute').payload(name))).toBe('kept');
     }
     expect(launches).toEqual([]);
   });

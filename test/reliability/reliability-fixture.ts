@@ -23,6 +23,12 @@ export interface ReliabilityFixtureOptions {
   logLevel?: 'trace' | 'debug' | 'info';
 }
 
+/** More for one service: environment on top of the fixture's (JOB_RUNTIME=kubernetes, KUBECONFIG...), an open-files limit. */
+export interface ServiceExtras {
+  env?: Record<string, string>;
+  maxOpenFiles?: number;
+}
+
 export interface ReliabilityFixture {
   readonly scratch: ScratchDir;
   /** The scratch directory: radixconfig.yaml, the runs file, the work directory, the service logs. */
@@ -38,7 +44,7 @@ export interface ReliabilityFixture {
    * The built service (node dist/…/main.js) with the local runtime and the given roles, its log in
    * <name>.log; resolves once /readyz answers 200. Every service is stopped after the tests.
    */
-  start(name: string, roles: string): Promise<ServiceProcess>;
+  start(name: string, roles: string, extra?: ServiceExtras): Promise<ServiceProcess>;
   /**
    * The whole scheduler in this process (all roles) with the Kubernetes runtime on `kubeConfig` in
    * NAMESPACE, tuned by `runtime`, its JSON logs captured; it closes first after the tests.
@@ -103,10 +109,11 @@ export function reliabilityFixture(options: ReliabilityFixtureOptions): Reliabil
     get client() {
       return started(client, 'client');
     },
-    async start(name, roles) {
+    async start(name, roles, extra = {}) {
       ensureBuilt();
       const service = await ServiceProcess.start({
         logFile: join(dir(), `${name}.log`),
+        maxOpenFiles: extra.maxOpenFiles,
         env: {
           REDIS_URL: started(redis, 'redis').url,
           RADIX_CONFIG: join(dir(), 'radixconfig.yaml'),
@@ -117,6 +124,7 @@ export function reliabilityFixture(options: ReliabilityFixtureOptions): Reliabil
           LOCAL_WORK_DIR: join(dir(), 'work'),
           LOCAL_MAX_RUNNING: String(options.maxRunning ?? 32),
           LOG_LEVEL: options.logLevel ?? 'trace',
+          ...extra.env,
         },
       });
       services.push(service);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import type Redis from 'ioredis';
 import { isFinal, type JobRecord } from '@rjs/core';
-import { RedisStatusStore } from '@rjs/store';
+import { RedisStatusStore, RedisKeys } from '@rjs/store';
 import { writeRadixConfig } from '../support/radixconfig';
 
 export const COMPONENT = 'compute';
@@ -159,7 +159,7 @@ export async function waitUntilFinal(redis: Redis, names: string[], timeoutMs: n
  * need it) and must go with it: whatever a crash interrupted, none may be left behind.
  */
 export async function orphanPayloads(redis: Redis): Promise<string[]> {
-  const payloadKeys = await redis.keys(`rjs:${COMPONENT}:payload:*`);
+  const payloadKeys = await redis.keys(new RedisKeys(COMPONENT).payload('*'));
   const orphans: string[] = [];
   for (const key of payloadKeys) {
     if (!(await redis.exists(key.replace(':payload:', ':job:')))) orphans.push(key);

@@ -6,6 +6,7 @@ import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
 import { NAMESPACE, reliabilityFixture } from './reliability-fixture';
 import { COMPONENT, countRuns, rawRequest, waitUntilFinal } from './reliability-support';
+import { RedisKeys } from '@rjs/store';
 
 /**
  * Security properties around the edges. Kubernetes RBAC (namespaced, minimal verbs) is checked in
@@ -54,9 +55,9 @@ describe('security', () => {
         body: JSON.stringify({ name: 'launch', data: { jobName: 'injected' }, concurrency: 1, max: 1, duration: 1000, delay: 1, priority: 1 }),
       });
 
-    /** The queued launch work is still there, untouched, and the queue runs. */
+    /** The queued launch work is still there, untouched, and the queue runs (launches wait as prioritized: job priorities). */
     async function expectQueueUntouched(app: OpsApp) {
-      const response = await fetch(`${app.url}/admin/queues/api/queues?activeQueue=${LAUNCH_QUEUE}&status=waiting&page=1&jobsPerPage=50`, {
+      const response = await fetch(`${app.url}/admin/queues/api/queues?activeQueue=${LAUNCH_QUEUE}&status=prioritized&page=1&jobsPerPage=50`, {
         headers: { authorization: basicAuth('operator', 'right') },
       });
       const body = (await response.json()) as { queues: { name: string; isPaused: boolean; jobs: { id: string }[] }[] };
@@ -69,7 +70,8 @@ describe('security', () => {
       redis = await TestRedis.start();
       ops = await startOpsApp(redis.url, { BULL_BOARD_USER: 'operator', BULL_BOARD_PASSWORD: 'right' });
       readOnly = await startOpsApp(redis.url);
-      const { jobs } = await ops.app.get(JobAcceptor).acceptJob({ payload: 'queued' });
+      const { jobs, handedOff } = await ops.app.get(JobAcceptor).acceptJob({ payload: 'queued' });
+      await handedOff;
       jobName = jobs[0].name;
     });
 
@@ -166,8 +168,8 @@ describe('security', () => {
 
       // The payload is in its payload key (kept with the record for restart and copy) and in the
       // runtime's Secret only: not in any other Redis key, not in the Job.
-      const payloadKeys = new Set(names.map((name) => `rjs:${COMPONENT}:payload:${name}`));
-      expect((await client.keys(`rjs:${COMPONENT}:payload:*`)).sort()).toEqual([...payloadKeys].sort());
+      const payloadKeys = new Set(names.map((name) => new RedisKeys(COMPONENT).payload(name)));
+      expect((await client.keys(new RedisKeys(COMPONENT).payload('*'))).sort()).toEqual([...payloadKeys].sort());
       const otherKeys = (await client.keys('*')).filter((key) => !payloadKeys.has(key));
       const redisDump = JSON.stringify(await Promise.all(otherKeys.map(async (key) => [key, await client.dump(key)])));
       expect(redisDump).not.toContain(`payload-${secret}`);

@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
-import { launchQueueName } from '@rjs/queue';
+import { launchQueueName, queuePrefix } from '@rjs/queue';
+import { RedisKeys } from '@rjs/store';
+import { eventually } from '../support/eventually';
 import { reliabilityFixture } from './reliability-fixture';
 import { burst, compareRuns, COMPONENT, countRuns, printFigures, tally, waitUntilFinal, orphanPayloads } from './reliability-support';
 
@@ -29,10 +31,12 @@ describe('a backlog of 10,000 jobs and no worker', () => {
     expect(result.accepted).toBe(BATCHES);
     expect(result.acceptedJobs).toHaveLength(BATCHES * JOBS_PER_BATCH);
 
-    // Nothing runs without a worker: the work waits in the queue, the jobs in Waiting.
-    const queue = new Queue(launchQueueName(COMPONENT), { connection: { url: redis.url } });
-    const waitingInQueue = await queue.getWaitingCount().finally(() => queue.close());
-    const counts = await client.hgetall(`rjs:${COMPONENT}:idx:status-counts`);
+    // Nothing runs without a worker: the work waits in the queue (handed to it just after each answer), the jobs in Waiting.
+    await eventually(async () => (await client.scard(new RedisKeys(COMPONENT).dispatchOutbox)) === 0, 'the accepted jobs to be handed to the launch queue');
+    const queue = new Queue(launchQueueName(COMPONENT), { connection: { url: redis.url }, prefix: queuePrefix(COMPONENT) });
+    // Launches carry a BullMQ priority (job priorities): they wait among the prioritized.
+    const waitingInQueue = await queue.getPrioritizedCount().finally(() => queue.close());
+    const counts = await client.hgetall(new RedisKeys(COMPONENT).statusCounts);
     expect(waitingInQueue).toBe(BATCHES * JOBS_PER_BATCH);
     expect(countRuns(runsFile).size).toBe(0);
     expect(counts).toEqual({ Waiting: String(BATCHES * JOBS_PER_BATCH) });

@@ -18,6 +18,10 @@ describe('npm start finds Redis', () => {
     expect(await resolveRedis(root, { env: { REDIS_URL: 'redis://example:1234' }, defaultPort: 1 })).toEqual({ url: 'redis://example:1234' });
   });
 
+  it('starts nothing and sets no REDIS_URL when REDIS_CLUSTER_NODES names a Redis Cluster', async () => {
+    expect(await resolveRedis(root, { env: { REDIS_CLUSTER_NODES: 'redis-0:6379' }, defaultPort: 1 })).toEqual({ url: undefined });
+  });
+
   it('uses a Redis that answers on the default port', async () => {
     const server = await TestRedis.start();
     try {

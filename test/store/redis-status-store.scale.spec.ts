@@ -1,13 +1,12 @@
-import type Redis from 'ioredis';
 import { JobStatus } from '@rjs/core';
-import { RedisKeys, RedisStatusStore } from '@rjs/store';
+import { type RedisClient, RedisKeys, RedisStatusStore } from '@rjs/store';
 import { COMPONENT, newBatch as newStoreBatch, withStore } from './store-fixtures';
 
 const newBatch = (batchName: string, jobCount: number) => newStoreBatch(batchName, jobCount, { payload: (i) => `{"i": ${i}}` });
 
 /** What the benchmarks (bench/) found at scale: big batches, big reads, scripts Redis forgot. */
 describe('RedisStatusStore at scale', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let store: RedisStatusStore;
   const keys = new RedisKeys(COMPONENT);
   withStore((bed) => {

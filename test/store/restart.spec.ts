@@ -1,14 +1,15 @@
 import { applyObservation, type JobRecord, JobStatus, ObservationRecorder, restartRun } from '@rjs/core';
 import { RedisKeys, RedisStatusStore } from '@rjs/store';
-import { COMPONENT, newBatch, storeOnTestRedis } from './store-fixtures';
+import { REDIS_TOPOLOGIES } from '../support/redis-topology';
+import { COMPONENT, newBatch, storeOnRedis } from './store-fixtures';
 
 const T0 = '2026-01-01T00:00:00Z';
 const ENDED = '2026-01-01T00:00:30Z';
 const RESTARTED = '2026-01-01T00:01:00Z';
 
-/** A restart through the store's one write path (compare-and-set), on a real redis-server. */
-describe('restarting a job in the Redis status store', () => {
-  const context = storeOnTestRedis();
+/** A restart through the store's one write path (compare-and-set), on a real redis-server and on a real Redis Cluster. */
+describe.each(REDIS_TOPOLOGIES)('restarting a job in the Redis status store (%s Redis)', (topology) => {
+  const context = storeOnRedis(topology);
   const keys = new RedisKeys(COMPONENT);
 
   const finish = (name: string, ended = ENDED) => context.store.update(name, (current): JobRecord => ({ ...current, status: JobStatus.Succeeded, launched: true, ended, updated: ended }));

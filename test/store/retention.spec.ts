@@ -1,6 +1,7 @@
 import { type JobRecord, JobStatus, RETENTION_STEP, RetentionSweeper, type WorkQueue } from '@rjs/core';
 import { RedisKeys, RedisStatusStore } from '@rjs/store';
-import { COMPONENT, newBatch, storeOnTestRedis } from './store-fixtures';
+import { keysOf, REDIS_TOPOLOGIES } from '../support/redis-topology';
+import { COMPONENT, newBatch, storeOnRedis } from './store-fixtures';
 
 const DAY_MS = 24 * 3600 * 1000;
 const at = (iso: string) => new Date(iso);
@@ -18,8 +19,9 @@ class RecordingQueue implements WorkQueue {
   async enqueueStop(): Promise<void> {}
 }
 
-describe('retention in the Redis status store', () => {
-  const context = storeOnTestRedis();
+// One suite body, run on one redis-server and on a three-master Redis Cluster.
+describe.each(REDIS_TOPOLOGIES)('retention in the Redis status store (%s Redis)', (topology) => {
+  const context = storeOnRedis(topology);
   const keys = new RedisKeys(COMPONENT);
 
   const finish = (name: string, ended: string, status: JobStatus = JobStatus.Succeeded) =>
@@ -65,7 +67,7 @@ describe('retention in the Redis status store', () => {
       await context.store.create(newBatch('b2', 2));
       await context.store.deleteBatch('b1');
       await context.store.deleteBatch('b2');
-      expect(await context.redis.keys('rjs:*')).toEqual([keys.cleanupOutbox]);
+      expect((await keysOf(context.redis, RedisKeys.pattern(COMPONENT))).sort()).toEqual([keys.cleanupOutbox, keys.events].sort());
     });
   });
 
@@ -90,7 +92,7 @@ describe('retention in the Redis status store', () => {
       expect(await context.store.listSingleJobs()).toEqual([]);
       expect(Object.values(await context.store.countByStatus()).every((count) => count === 0)).toBe(true);
       expect((await context.store.pendingCleanup()).sort()).toEqual(['b1-job0', 'b1-job1', 's1-job0']);
-      expect(await context.redis.keys('rjs:*')).toEqual([keys.cleanupOutbox]);
+      expect((await keysOf(context.redis, RedisKeys.pattern(COMPONENT))).sort()).toEqual([keys.cleanupOutbox, keys.events].sort());
     });
 
     it('leaves a batch whose last job ended after the cutoff as it is, and files it under that end', async () => {
@@ -162,8 +164,11 @@ describe('retention in the Redis status store', () => {
       }
       expect(await context.store.countByStatus()).toMatchObject({ Succeeded: 1, Waiting: 1 });
       expect((await context.store.getBatch('running'))?.jobNames).toEqual(['running-job0', 'running-job1']);
-      expect((await context.redis.keys('rjs:*')).sort()).toEqual(
-        [keys.batch('running'), keys.job('running-job0'), keys.job('running-job1'), keys.batches, keys.unfinished, keys.statusCounts, keys.openBatches, keys.dispatchOutbox, keys.cleanupOutbox].sort(),
+      expect((await keysOf(context.redis, RedisKeys.pattern(COMPONENT))).sort()).toEqual(
+        [
+          ...[keys.batch('running'), keys.job('running-job0'), keys.job('running-job1'), keys.batches, keys.unfinished, keys.statusCounts, keys.openBatches],
+          ...[keys.dispatchOutbox, keys.cleanupOutbox, keys.waiting, keys.waitingSeq, keys.events],
+        ].sort(),
       );
     });
   });

@@ -1,22 +1,29 @@
-import type Redis from 'ioredis';
 import { type BatchRecord, type JobRecord, JobStatus, type NewBatch, type ResolvedJob } from '@rjs/core';
-import { RedisStatusStore } from '@rjs/store';
-import { TestRedis, type TestRedisOptions, withRedis } from '../support/redis-server';
+import type Redis from 'ioredis';
+import { type RedisClient, RedisStatusStore } from '@rjs/store';
+import { TestRedis, type TestRedisOptions } from '../support/redis-server';
+import { type RedisTopology, type RedisUnderTest, startRedisOf } from '../support/redis-topology';
 
 export const COMPONENT = 'compute';
 
 /**
- * A RedisStatusStore for COMPONENT on a private Redis (withRedis), with the client it uses, handed
- * to `use` before the tests of the calling describe block; the database is emptied after each test.
+ * A RedisStatusStore for COMPONENT on a private Redis of the given topology (one redis-server or a
+ * three-master cluster), with the client it uses, handed to `use` before the tests of the calling
+ * describe block; every node is emptied after each test.
  */
-export function withStore(use: (bed: { redis: Redis; store: RedisStatusStore }) => void): void {
-  let client: Redis | undefined;
-  withRedis(({ redis: server, closeAfter }) => {
+export function withStore(use: (bed: { redis: RedisClient; store: RedisStatusStore }) => void, topology: RedisTopology = 'single'): void {
+  let server: RedisUnderTest | undefined;
+  let client: RedisClient | undefined;
+  beforeAll(async () => {
+    server = await startRedisOf(topology);
     const redis = (client = server.client());
-    closeAfter(() => redis.quit());
     use({ redis, store: new RedisStatusStore(redis, COMPONENT) });
+  }, 60_000);
+  afterEach(() => server?.flush());
+  afterAll(async () => {
+    await client?.quit();
+    await server?.stop();
   });
-  afterEach(() => client?.flushall());
 }
 
 export interface NewBatchOptions {
@@ -58,7 +65,30 @@ export function storeOnTestRedis(options: TestRedisOptions = {}): StoreOnTestRed
     context.redis = context.server.client();
     context.store = new RedisStatusStore(context.redis, COMPONENT);
   });
-  afterEach(() => context.redis.flushall());
+  afterEach(() => context.server.flush());
+  afterAll(async () => {
+    await context.redis?.quit();
+    await context.server?.stop();
+  });
+  return context;
+}
+
+export interface StoreOnRedis {
+  server: RedisUnderTest;
+  /** A client of the server, for assertions on keys (on a cluster, list keys with keysOf). */
+  redis: RedisClient;
+  store: RedisStatusStore;
+}
+
+/** As storeOnTestRedis, on a Redis of the given topology (one redis-server or a three-master cluster). */
+export function storeOnRedis(topology: RedisTopology): StoreOnRedis {
+  const context = {} as StoreOnRedis;
+  beforeAll(async () => {
+    context.server = await startRedisOf(topology);
+    context.redis = context.server.client();
+    context.store = new RedisStatusStore(context.redis, COMPONENT);
+  }, 60_000);
+  afterEach(() => context.server.flush());
   afterAll(async () => {
     await context.redis?.quit();
     await context.server?.stop();

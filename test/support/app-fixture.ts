@@ -3,12 +3,14 @@ import { Writable } from 'node:stream';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type ConnectionOptions, Queue } from 'bullmq';
+import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { type AppConfig, loadConfig } from '@rjs/config';
-import { controlQueueName, launchQueueName } from '@rjs/queue';
+import { controlQueueName, launchQueueName, queuePrefix } from '@rjs/queue';
 import { createScheduler, type SchedulerOptions } from '../../apps/scheduler/src/bootstrap';
 import { createLogger, type Logger } from '@rjs/platform';
 import { REDIS } from '@rjs/platform';
+import { createCluster, redisUrlOptions } from '@rjs/store';
 import { unusedRuntime } from './unused-runtime';
 
 /**
@@ -81,10 +83,24 @@ export class ComponentQueues {
   private launch: Queue | undefined;
   private control: Queue | undefined;
 
+  private cluster?: Cluster;
+
   constructor(
     private readonly component: string,
     private readonly connection: ConnectionOptions,
   ) {}
+
+  /**
+   * The queues of the component `config` names, on the Redis (or Redis Cluster) it points at. BullMQ
+   * makes no Cluster from options: on a cluster they share one Cluster client, closed with them.
+   */
+  static of(config: AppConfig, maxRetriesPerRequest: number | null): ComponentQueues {
+    if (!config.redisClusterNodes) return new ComponentQueues(config.component.name, { url: config.redisUrl, ...redisUrlOptions(config), maxRetriesPerRequest });
+    const cluster = createCluster(config, { redisOptions: { maxRetriesPerRequest } });
+    const queues = new ComponentQueues(config.component.name, cluster);
+    queues.cluster = cluster;
+    return queues;
+  }
 
   get launchQueue(): Queue {
     return (this.launch ??= this.open(launchQueueName(this.component)));
@@ -96,10 +112,11 @@ export class ComponentQueues {
 
   async close(): Promise<void> {
     await Promise.all([this.launch?.close(), this.control?.close()]);
+    await this.cluster?.quit().catch(() => this.cluster?.disconnect());
   }
 
   private open(name: string): Queue {
-    const queue = new Queue(name, { connection: this.connection });
+    const queue = new Queue(name, { connection: this.connection, prefix: queuePrefix(this.component) });
     // Connection errors while a test keeps Redis down are expected; the assertions say what matters.
     queue.on('error', () => undefined);
     return queue;

@@ -3,14 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import Redis from 'ioredis';
 import { eventually } from './eventually';
+import { redisServerTlsArgs, type TestTls } from './tls-certs';
 
 export interface TestRedisOptions {
   /** Turn on AOF (appendfsync everysec) so that kill -9 and restart keep the data. */
   appendOnly?: boolean;
   /** A memory limit (`maxmemory`, e.g. `16mb`) with `noeviction`, as a deployment runs it: full, Redis refuses writes. */
   maxMemory?: string;
+  /** TLS only, no plain port: reached at rediss:// (trust `tls.caFile`). */
+  tls?: TestTls;
 }
 
 /** A private redis-server for one test file: random port, own data dir, killed by its own PID. */
@@ -30,7 +34,7 @@ export class TestRedis {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
 
   /** Whether the redis-server process runs (kill() ends it, restart() starts it again). */
@@ -40,7 +44,7 @@ export class TestRedis {
 
   /** A client for assertions; the caller quits it. */
   client(): Redis {
-    return new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: null });
+    return new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: null, ...(this.options.tls && { tls: { ca: this.options.tls.ca } }) });
   }
 
   async flush(): Promise<void> {
@@ -71,13 +75,14 @@ export class TestRedis {
   }
 
   private async startProcess(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no'];
+    const port = this.options.tls ? redisServerTlsArgs(this.options.tls, this.port) : ['--port', String(this.port)];
+    const args = [...port, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no'];
     if (this.options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
     else args.push('--appendonly', 'no');
     if (this.options.maxMemory) args.push('--maxmemory', this.options.maxMemory, '--maxmemory-policy', 'noeviction');
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.process = child;
-    await waitForPing(this.port, child);
+    await waitForPing(this.port, child, this.options.tls);
   }
 }
 
@@ -108,11 +113,11 @@ export function withRedis(use: (bed: RedisTestBed) => Promise<void> | void, opti
   });
 }
 
-async function waitForPing(port: number, child: ChildProcess): Promise<void> {
+async function waitForPing(port: number, child: ChildProcess, tls?: TestTls): Promise<void> {
   await eventually(
     () => {
       if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-      return ping(port);
+      return ping(port, tls);
     },
     `redis-server to answer on port ${port}`,
     10_000,
@@ -120,16 +125,16 @@ async function waitForPing(port: number, child: ChildProcess): Promise<void> {
 }
 
 /** A raw PING: an ioredis client that fails to connect leaves timers behind that hold jest open. */
-function ping(port: number): Promise<boolean> {
+function ping(port: number, tls?: TestTls): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = tls ? tlsConnect({ host: '127.0.0.1', port, ca: tls.ca }) : connect({ host: '127.0.0.1', port });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(1000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(tls ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
   });
 }

@@ -53,6 +53,8 @@ export interface ServiceOptions {
   logFile: string;
   /** Working directory (relative commands of the local runtime resolve here). */
   cwd?: string;
+  /** RLIMIT_NOFILE (soft and hard) of the process, set by util-linux prlimit, which then execs node (same PID). */
+  maxOpenFiles?: number;
 }
 
 /**
@@ -81,7 +83,10 @@ export class ServiceProcess {
     const port = await freePort();
     const out = openSync(options.logFile, 'a');
     try {
-      const child = spawn(process.execPath, [BUILT_MAIN], {
+      const [command, args] = options.maxOpenFiles
+        ? ['prlimit', [`--nofile=${options.maxOpenFiles}:${options.maxOpenFiles}`, '--', process.execPath, BUILT_MAIN]]
+        : [process.execPath, [BUILT_MAIN]];
+      const child = spawn(command, args, {
         cwd: options.cwd ?? ROOT,
         // Only what the service needs: no secrets of the test runner leak into its logs.
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...options.env, PORT: String(port) },

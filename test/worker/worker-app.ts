@@ -50,6 +50,8 @@ export interface WorkerHarness {
 
 export interface WorkerSetup {
   redisUrl: string;
+  /** Points the worker elsewhere than redisUrl: e.g. REDIS_CLUSTER_NODES for a Redis Cluster. */
+  redisEnv?: Record<string, string>;
   radixConfig: string;
   workDir: string;
   env?: Record<string, string>;
@@ -71,7 +73,7 @@ export async function killQueueWorkers(app: INestApplicationContext): Promise<vo
 export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
   const config = loadConfig({
     RADIX_CONFIG: setup.radixConfig,
-    REDIS_URL: setup.redisUrl,
+    ...(setup.redisEnv ?? { REDIS_URL: setup.redisUrl }),
     ROLES: 'worker',
     JOB_RUNTIME: 'local',
     LOCAL_WORK_DIR: setup.workDir,
@@ -91,7 +93,7 @@ export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
     { logger: false },
   );
   await redisConnected(context);
-  const queues = new ComponentQueues(config.component.name, { url: setup.redisUrl, maxRetriesPerRequest: null });
+  const queues = ComponentQueues.of(config, null);
   let closed = false;
   return {
     context,

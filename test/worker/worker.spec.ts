@@ -6,8 +6,9 @@ import { LocalJobRuntime, SHUTDOWN_MESSAGE } from '@rjs/runtime';
 import { eventually } from '../support/eventually';
 import { jobsThatRan, readJobReport } from '../runtime-contract/job-builder';
 import { processGone } from '../support/processes';
-import { TestRedis } from '../support/redis-server';
-import { controlQueueName, launchQueueName } from '@rjs/queue';
+import { keysOf, REDIS_TOPOLOGIES, type RedisUnderTest, startRedisOf } from '../support/redis-topology';
+import { RedisKeys } from '@rjs/store';
+import { controlQueueName, launchQueueName, queuePrefix } from '@rjs/queue';
 import { LogCapture } from '../support/app-fixture';
 import { killQueueWorkers, startWorker, type WorkerHarness, type WorkerSetup, writeJobProgramConfig } from './worker-app';
 
@@ -42,15 +43,16 @@ function flakyRuntime(failures: number, slotWaitMs = 0): FlakyRuntime {
   };
 }
 
-describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> runtime -> records)', () => {
-  let redis: TestRedis;
+// One suite body, run on one redis-server and on a three-master Redis Cluster.
+describe.each(REDIS_TOPOLOGIES)('worker role with the local runtime (JobAcceptor -> queue -> worker -> runtime -> records), %s Redis', (topology) => {
+  let redis: RedisUnderTest;
   let scratch: string;
   let setup: WorkerSetup;
   const started: WorkerHarness[] = [];
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
-  });
+    redis = await startRedisOf(topology);
+  }, 60_000);
 
   afterAll(async () => {
     await redis.stop();
@@ -59,7 +61,7 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
   beforeEach(async () => {
     await redis.flush();
     scratch = mkdtempSync(join(tmpdir(), 'rjs-worker-'));
-    setup = { redisUrl: redis.url, radixConfig: writeJobProgramConfig(scratch), workDir: join(scratch, 'work') };
+    setup = { redisUrl: redis.target.redisUrl, redisEnv: redis.env, radixConfig: writeJobProgramConfig(scratch), workDir: join(scratch, 'work') };
   });
 
   afterEach(async () => {
@@ -113,6 +115,21 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
 
     await eventually(async () => (await harness.launchQueue.getWorkersCount()) === 1 && (await harness.controlQueue.getWorkersCount()) === 1, 'the workers to connect');
     expect([harness.launchQueue.name, harness.controlQueue.name]).toEqual([launchQueueName('compute'), controlQueueName('compute')]);
+  });
+
+  it('writes every key of the component, status records and queues, under its hash tag', async () => {
+    const harness = await worker();
+    const { jobs } = await harness.acceptor.acceptJob({});
+    await finalRecord(harness, jobs[0].name);
+
+    const client = redis.client();
+    try {
+      const keys = await keysOf(client, '*');
+      expect(keys).toEqual(expect.arrayContaining([new RedisKeys('compute').job(jobs[0].name), `${queuePrefix('compute')}:${launchQueueName('compute')}:completed`]));
+      expect(keys.filter((key) => !key.startsWith(`${RedisKeys.prefix('compute')}:`) && !key.startsWith(`${queuePrefix('compute')}:`))).toEqual([]);
+    } finally {
+      await client.quit();
+    }
   });
 
   it('fails a job that cannot run locally with a message, and ends its queue work as unrecoverable', async () => {
@@ -276,9 +293,11 @@ describe('worker role with the local runtime (JobAcceptor -> queue -> worker -> 
       const { jobs } = await harness.acceptor.acceptJob({});
       const name = jobs[0].name;
 
+      // Read again once completed: a copy read while the work was still active has no return value,
+      // and the state may change between the read and getState (a wider window on a cluster).
       const work = await eventually(async () => {
         const found = await harness.launchQueue.getJob(name);
-        return (await found?.getState()) === 'completed' && found;
+        return (await found?.getState()) === 'completed' && harness.launchQueue.getJob(name);
       }, 'the launch to complete', 20_000);
 
       expect(work.returnvalue).toBe('launched');

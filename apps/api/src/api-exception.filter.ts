@@ -25,6 +25,7 @@ const DOMAIN_STATUS: Record<ErrorCode, number> = {
 /** Kubernetes StatusReason names, which the original's Status reuses. */
 const REASONS: Record<number, string> = {
   400: 'BadRequest',
+  403: 'Forbidden',
   404: 'NotFound',
   405: 'MethodNotAllowed',
   408: 'Timeout',
@@ -48,6 +49,11 @@ const failure = (code: number, message: string, reason = REASONS[code] ?? (code 
   reason,
   code,
 });
+
+/** The Status body for a code and message (for answers given before any route runs). */
+export function failureBody(code: number, message: string): FailureBody {
+  return failure(code, message);
+}
 
 /** What Fastify (or Nest around it) raised before a controller ran: body parsing, unknown routes. */
 function describeHttpException(exception: HttpException, request: { method: string; url: string }, maxBodyBytes: number): FailureBody {

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   type BatchScheduleDescription,
@@ -11,7 +11,7 @@ import {
   JobStopper,
   type ListRequest,
 } from '@rjs/core';
-import { BatchScheduleDescriptionDto } from '@rjs/contracts';
+import { BatchScheduleDescriptionDto, commonBatchShape } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
 import { BatchStatusDto, JobStatusDto, StatusDto } from './dto/status-responses.dto';
 import { batchAnswerText, batchListText } from './lists/json-text';
@@ -19,6 +19,7 @@ import { ListParameters, NEXT_PAGE_LINK } from './lists/list-docs';
 import { ListQueryPipe } from './lists/list-query.pipe';
 import { ListResponder } from './lists/list-responder';
 import { BATCH_JOB_LIST, BATCH_LIST } from './lists/list-route';
+import { IDEMPOTENCY_KEY_HEADER, idempotentRequest } from './idempotency-key';
 import { RequestBodyPipe } from './request-body.pipe';
 import { success, type SuccessBody } from './success-status';
 
@@ -42,9 +43,10 @@ export class BatchesController {
   @ApiOperation({ operationId: 'createBatch', summary: 'Create a batch of jobs' })
   @ApiBody({ type: BatchScheduleDescriptionDto })
   @ApiOkResponse({ type: BatchStatusDto, description: 'The state of the new batch (Waiting) with its jobs' })
-  @FailureResponses(400, 413, 422, 503)
-  async create(@Body(new RequestBodyPipe({ dto: BatchScheduleDescriptionDto })) body: BatchScheduleDescription): Promise<BatchStatusView> {
-    const { batch, jobs } = await this.acceptor.acceptBatch(body);
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER)
+  @FailureResponses(400, 409, 413, 422, 503)
+  async create(@Body(new RequestBodyPipe({ dto: BatchScheduleDescriptionDto, commonShape: commonBatchShape })) body: BatchScheduleDescription, @Req() request: FastifyRequest): Promise<BatchStatusView> {
+    const { batch, jobs } = await this.acceptor.acceptBatch(body, idempotentRequest(request, 'POST /api/v1/batches'));
     return this.queries.viewOfBatch(batch, jobs);
   }
 

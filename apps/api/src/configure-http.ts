@@ -4,7 +4,8 @@ import type { AppConfig } from '@rjs/config';
 import { LOGGER, Metrics } from '@rjs/platform';
 import type { Logger } from '@rjs/platform';
 import { ApiExceptionFilter } from './api-exception.filter';
-import { setupOpenApi } from './openapi';
+import { refuseForeignOrigins } from './origin-check';
+import type * as OpenApiFile from './openapi';
 
 /** List routes that the original also serves with a trailing slash (Nest strips it from route paths). */
 const TRAILING_SLASH_TWINS = new Set(['/api/v1/jobs', '/api/v1/batches']);
@@ -12,6 +13,8 @@ const TRAILING_SLASH_TWINS = new Set(['/api/v1/jobs', '/api/v1/batches']);
 /** Global HTTP setup: body parsing, the exception filter, the OpenAPI document and UI. */
 export function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
+  // First, so that a refused request is not parsed or routed.
+  refuseForeignOrigins(app, config.http.allowedOrigins);
   // Registers `GET /api/v1/jobs/` beside `GET /api/v1/jobs` when Nest adds the latter. The twin's
   // URL is not in the set, so the hook does not loop on its own route.
   fastify.addHook('onRoute', function (route) {
@@ -30,5 +33,6 @@ export function configureHttp(app: NestFastifyApplication, config: AppConfig): v
   const metrics = app.get(Metrics);
   app.useGlobalFilters(new ApiExceptionFilter(app.get<Logger>(LOGGER), config.maxBodyBytes, () => metrics.countStoreFull()));
 
-  if (config.roles.includes('api')) setupOpenApi(app, config);
+  // Required only for the api role: @nestjs/swagger's document builder and UI are no use to the others.
+  if (config.roles.includes('api')) (require('./openapi') as typeof OpenApiFile).setupOpenApi(app, config);
 }

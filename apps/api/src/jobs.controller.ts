@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { JobAcceptor, type JobScheduleDescription, JobQueries, JobRemover, type JobStatusView, JobStopper, type ListRequest, toJobView } from '@rjs/core';
-import { JobScheduleDescriptionDto } from '@rjs/contracts';
+import { JobScheduleDescriptionDto, commonJobShape } from '@rjs/contracts';
 import { FailureResponses } from './dto/failure-responses';
 import { JobStatusDto, StatusDto } from './dto/status-responses.dto';
 import { jobListText } from './lists/json-text';
@@ -10,6 +10,7 @@ import { ListParameters, NEXT_PAGE_LINK } from './lists/list-docs';
 import { ListQueryPipe } from './lists/list-query.pipe';
 import { ListResponder } from './lists/list-responder';
 import { JOB_LIST } from './lists/list-route';
+import { IDEMPOTENCY_KEY_HEADER, idempotentRequest } from './idempotency-key';
 import { RequestBodyPipe } from './request-body.pipe';
 import { success, type SuccessBody } from './success-status';
 
@@ -32,9 +33,13 @@ export class JobsController {
   @ApiOperation({ operationId: 'createJob', summary: 'Create a job; an empty body creates one with all defaults' })
   @ApiBody({ type: JobScheduleDescriptionDto, required: false })
   @ApiOkResponse({ type: JobStatusDto, description: 'The state of the new job (Waiting)' })
-  @FailureResponses(400, 413, 422, 503)
-  async create(@Body(new RequestBodyPipe({ dto: JobScheduleDescriptionDto, whenEmpty: {} })) body: JobScheduleDescription): Promise<JobStatusView> {
-    const { jobs } = await this.acceptor.acceptJob(body);
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER)
+  @FailureResponses(400, 409, 413, 422, 503)
+  async create(
+    @Body(new RequestBodyPipe({ dto: JobScheduleDescriptionDto, commonShape: commonJobShape, whenEmpty: {} })) body: JobScheduleDescription,
+    @Req() request: FastifyRequest,
+  ): Promise<JobStatusView> {
+    const { jobs } = await this.acceptor.acceptJob(body, idempotentRequest(request, 'POST /api/v1/jobs'));
     return toJobView(jobs[0]);
   }
 

@@ -19,6 +19,10 @@ function rejection(pipe: RequestBodyPipe<unknown>, body: unknown): string[] {
 describe('RequestBodyPipe: single job', () => {
   it.each([
     { name: 'timeLimitSeconds 0', body: { timeLimitSeconds: 0 }, problem: 'timeLimitSeconds must be >= 1' },
+    { name: 'priority over 1000', body: { priority: 1001 }, problem: 'priority must be <= 1000' },
+    { name: 'priority negative', body: { priority: -1 }, problem: 'priority must be >= 0' },
+    { name: 'priority fractional', body: { priority: 2.5 }, problem: 'priority must be an integer, got 2.5' },
+    { name: 'priority as a string', body: { priority: '5' }, problem: 'priority must be an integer, got a string' },
     { name: 'timeLimitSeconds over a year', body: { timeLimitSeconds: 31_536_001 }, problem: 'timeLimitSeconds must be <= 31536000' },
     { name: 'timeLimitSeconds fractional', body: { timeLimitSeconds: 1.5 }, problem: 'timeLimitSeconds must be an integer, got 1.5' },
     { name: 'timeLimitSeconds as a string', body: { timeLimitSeconds: '120' }, problem: 'timeLimitSeconds must be an integer, got a string' },

@@ -14,6 +14,12 @@ export interface RequestBodyOptions {
   dto: new () => object;
   /** What an absent body (no body, an empty one, or JSON `null`) stands for; unset: it is rejected. */
   whenEmpty?: object;
+  /**
+   * A cheap structural pass (libs/contracts common-shapes.ts) that returns the body when it is in a
+   * common valid shape that class-validator would return unchanged, else undefined: then the DTO's
+   * rules run as always.
+   */
+  commonShape?: (body: object) => object | undefined;
 }
 
 /**
@@ -30,6 +36,9 @@ export class RequestBodyPipe<T> implements PipeTransform<unknown, T> {
       const got = body === null ? 'nothing' : typeOf(body);
       throw new InvalidRequestError([{ path: '', message: `the request body must be a JSON object, got ${got}` }]);
     }
+    // A common shape is flat (at most 3 levels), so the depth check has nothing to find in it.
+    const common = this.options.commonShape?.(body);
+    if (common !== undefined) return common as T;
     const tooDeep = pathNestedTooDeeply(body);
     if (tooDeep !== undefined) {
       throw new InvalidRequestError([{ path: tooDeep, message: `is nested too deeply: at most ${MAX_BODY_DEPTH} levels of objects and arrays are accepted` }]);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@rjs/store';
 import { Readiness, REDIS } from '@rjs/platform';
 import { readRedisMemory } from '@rjs/store';
 
@@ -16,7 +16,7 @@ export const STORE_ROOM_CHECK = 'status store has room';
 export class StoreRoomReadiness implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   onModuleInit(): void {

@@ -9,6 +9,12 @@ const UNAVAILABLE_MESSAGES = [
   'Reached the max retries per request limit',
   'Command timed out',
   'None of startup nodes is available',
+  // ioredis' Cluster client (REDIS_CLUSTER_NODES): no connection to the cluster, or to a slot's master.
+  "Cluster isn't ready",
+  'Cluster is disconnected',
+  'Failed to refresh slots cache',
+  'Node is disconnected',
+  'Too many Cluster redirections',
 ];
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** Replies of a Redis that is up but cannot serve yet (loading, failing over, a busy script). */

@@ -20,6 +20,17 @@ export async function createScheduler(config: AppConfig, options: SchedulerOptio
   const logger = options.logger ?? createLogger(config);
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBodyBytes,
+    // Against slow and idle clients (slow-loris): headers within headersTimeout, the whole request
+    // within requestTimeout, and nothing moving for idleTimeout (connectionTimeout) closes the socket.
+    // Node checks the first two every connectionsCheckingInterval (30 s by default: too coarse for short timeouts).
+    connectionTimeout: config.http.idleTimeoutMs,
+    // Node sets a kept-alive socket's timeout to this between requests, instead of the one above.
+    keepAliveTimeout: Math.min(72_000, config.http.idleTimeoutMs),
+    requestTimeout: config.http.requestTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.http.headersTimeoutMs / 4)),
+    },
     // Past Fastify's default of 100 a long name got a bare 414; Node's 16 KiB header limit bounds URLs anyway.
     routerOptions: { maxParamLength: 16 * 1024 },
     // Errors raised before a route runs get the same Status body as all others.
@@ -30,6 +41,9 @@ export async function createScheduler(config: AppConfig, options: SchedulerOptio
     logger: new PinoNestLogger(logger),
   });
   app.enableShutdownHooks();
+  // Past it the server closes new connections at once, so a flood cannot take the file descriptors
+  // and event-loop time that the worker and watcher roles of the same process need.
+  app.getHttpServer().maxConnections = config.http.maxConnections;
   configureHttp(app, config);
   return app;
 }

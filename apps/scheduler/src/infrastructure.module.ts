@@ -1,7 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
-import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type BeforeApplicationShutdown, type DynamicModule, Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import Redis from 'ioredis';
 import type { AppConfig } from '@rjs/config';
 import {
   type Clock,
@@ -23,11 +22,15 @@ import {
   VanishedJobReconciler,
   type WorkQueue,
 } from '@rjs/core';
-import { BullMqWorkQueue, CONTROL_QUEUE, controlQueueName, LAUNCH_QUEUE, launchQueueName } from '@rjs/queue';
-import { RedisStatusStore } from '@rjs/store';
+import { BullMqWorkQueue, CONTROL_QUEUE, controlQueueName, LAUNCH_QUEUE, launchQueueName, queuePrefix } from '@rjs/queue';
+import { BullMqNotificationQueue, NOTIFICATION_QUEUE, notificationQueueName } from '@rjs/queue';
+import { closeRedis, createRedis, type RedisClient, RedisNotificationOutbox, RedisStatusStore } from '@rjs/store';
+import { NotificationComposer } from '@rjs/core';
+import { NOTIFICATION_OUTBOX } from '@rjs/platform';
 import type { Logger } from '@rjs/platform';
 import { Metrics } from '@rjs/platform';
 import { createJobLogs, createRuntime, type RuntimeHooks } from './runtime.factory';
+import { legacyLayoutPresent } from './key-layout-migration';
 import { APP_CONFIG, CLOCK, JOB_LOGS, JOB_RUNTIME, LOGGER, REDIS, STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
 
 export interface InfrastructureOverrides {
@@ -38,17 +41,8 @@ export interface InfrastructureOverrides {
   clock?: Clock;
 }
 
-/**
- * Fails fast while Redis is down, so that a request gets a 503 instead of hanging; reconnects
- * forever in the background.
- */
-export function createRedis(url: string): Redis {
-  return new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
-}
+/** One Redis or a Redis Cluster, failing fast while it is down (see libs/store/src/redis-connection.ts). */
+export { createRedis };
 
 /** Resolved when an error happens: the metrics live in OpsModule, which needs this module first. */
 function runtimeHooks(moduleRef: ModuleRef): RuntimeHooks {
@@ -57,12 +51,14 @@ function runtimeHooks(moduleRef: ModuleRef): RuntimeHooks {
 
 @Global()
 @Module({})
-export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown {
+export class InfrastructureModule implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(WORK_QUEUE) private readonly queue: BullMqWorkQueue,
     @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly acceptor: JobAcceptor,
   ) {}
 
   static forRoot(config: AppConfig, logger: Logger, overrides: InfrastructureOverrides = {}): DynamicModule {
@@ -81,15 +77,25 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
       imports: [
         // The producer's queues share the fail-fast connection: while Redis is down a request gets a
         // 503 at once instead of hanging. (The workers have connections of their own: WorkerModule.)
-        BullModule.forRootAsync({ inject: [REDIS], useFactory: (redis: Redis) => ({ connection: redis }) }),
-        BullModule.registerQueueAsync(queue(LAUNCH_QUEUE, launchQueueName), queue(CONTROL_QUEUE, controlQueueName)),
+        // The prefix carries the component's hash tag (queuePrefix), for a Redis Cluster.
+        BullModule.forRootAsync({ inject: [REDIS], useFactory: (redis: RedisClient) => ({ connection: redis, prefix: queuePrefix(config.component.name) }) }),
+        BullModule.registerQueueAsync(queue(LAUNCH_QUEUE, launchQueueName), queue(CONTROL_QUEUE, controlQueueName), queue(NOTIFICATION_QUEUE, notificationQueueName)),
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
-        { provide: REDIS, useFactory: () => createRedis(config.redisUrl) },
-        { provide: STATUS_STORE, inject: [REDIS], useFactory: (redis: Redis) => new RedisStatusStore(redis, config.component.name) },
+        { provide: REDIS, useFactory: () => createRedis(config) },
+        {
+          provide: STATUS_STORE,
+          inject: [REDIS],
+          // Every status write records its event; what is owed to a webhook only when one is configured.
+          useFactory: (redis: RedisClient) =>
+            new RedisStatusStore(redis, config.component.name, { streamMaxLen: config.notifications.streamMaxLen, notify: config.notifications.webhook !== undefined }),
+        },
+        { provide: NOTIFICATION_OUTBOX, inject: [REDIS], useFactory: (redis: RedisClient) => new RedisNotificationOutbox(redis, config.component.name) },
+        BullMqNotificationQueue,
+        useCase(NotificationComposer, [STATUS_STORE], (store: StatusStore) => new NotificationComposer(store, config.component.batchStatusRules)),
         BullMqWorkQueue,
         { provide: WORK_QUEUE, useExisting: BullMqWorkQueue },
         {
@@ -136,7 +142,8 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
         useCase(
           JobLauncher,
           [STATUS_STORE, JOB_RUNTIME, ObservationRecorder, CLOCK],
-          (store: StatusStore, runtime: JobRuntime, recorder: ObservationRecorder, clock: Clock) => new JobLauncher(store, runtime, recorder, clock),
+          (store: StatusStore, runtime: JobRuntime, recorder: ObservationRecorder, clock: Clock) =>
+            new JobLauncher(store, runtime, recorder, clock, config.maxActiveJobs),
         ),
         useCase(
           JobController,
@@ -151,17 +158,38 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
             new VanishedJobReconciler(store, runtime, recorder, clock),
         ),
       ],
-      exports: [APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, JOB_LOGS, ObservationRecorder, JobQueries, JobLogReader, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
+      exports: [NOTIFICATION_OUTBOX, BullMqNotificationQueue, NotificationComposer, APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, JOB_LOGS, ObservationRecorder, JobQueries, JobLogReader, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
     };
   }
 
   onModuleInit(): void {
     this.queue.onError((error) => this.logger.warn({ err: error.message }, 'work queue connection error'));
+    void this.warnOfLegacyKeyLayout();
+  }
+
+  /** Records and queued work under the old key names are invisible to this version until moved. */
+  private async warnOfLegacyKeyLayout(): Promise<void> {
+    try {
+      if (this.redis.status !== 'ready') await new Promise((resolve) => this.redis.once('ready', resolve));
+      if (await legacyLayoutPresent(this.redis, this.config.component.name)) {
+        this.logger.error(
+          { component: this.config.component.name },
+          'Redis holds this component\'s jobs under the key layout before hash tags, which this version does not read: stop the scheduler and run npm run migrate:redis-keys (README: Redis Cluster and the key layout)',
+        );
+      }
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'could not check Redis for keys of the old layout');
+    }
+  }
+
+  /** Accepted jobs whose hand-off to the launch queue is on its way go before Nest closes the queues. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.acceptor.drain();
   }
 
   /** Closes last, after the role modules stopped their workers and watchers (Nest closes the queues). */
   async onApplicationShutdown(): Promise<void> {
     await this.runtime.close().catch(() => undefined);
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }

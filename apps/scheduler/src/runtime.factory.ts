@@ -64,6 +64,7 @@ export function createRuntime(config: AppConfig, logger: Logger, hooks: RuntimeH
         nodeTypes: path ? parseNodeTypeMapping(readFileSync(path, 'utf8')).mapping : undefined,
         // The component's own architecture places the jobs that name none (Radix: amd64).
         defaultArchitecture: config.component.runtime?.architecture,
+        podSecurity: config.kubernetes.jobPodSecurity,
         logger: logger.child({ runtime: 'kubernetes' }),
         onApiError: hooks.onKubernetesApiError,
       });

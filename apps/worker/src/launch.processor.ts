@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 import { type Clock, type JobRuntime, JobLauncher, type LaunchOutcome, ObservationRecorder, rfc3339, type StatusStore } from '@rjs/core';
@@ -8,6 +8,7 @@ import { Metrics } from '@rjs/platform';
 import { APP_CONFIG, CLOCK, JOB_RUNTIME, LOGGER, STATUS_STORE } from '@rjs/platform';
 import { durationInWords, launchRetriesSpent } from './launch-retry';
 import { QueueProcessor } from './queue-processor';
+import { WORKER_OPTIONS, type WorkerOptions } from './worker-options';
 
 /** A runtime that caps the jobs running at once (the local one): launches wait for a slot, in queue order. */
 interface SlotLimitedRuntime {
@@ -39,6 +40,7 @@ export class LaunchProcessor extends QueueProcessor {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) protected readonly logger: Logger,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(WORKER_OPTIONS) private readonly options: WorkerOptions,
     @Optional() private readonly metrics?: Metrics,
   ) {
     super();
@@ -73,6 +75,16 @@ export class LaunchProcessor extends QueueProcessor {
       outcome = await this.launcher.launch(jobName, generation);
     } catch (error) {
       return this.retryOrGiveUp(work, error);
+    }
+    if (outcome === 'deferred') {
+      // No launch slot is free (MAX_ACTIVE_JOBS). BullMQ's manual rate limit pauses the launch queue
+      // for every worker (WorkerModule gives them a limiter, without which the pause is this
+      // worker's alone) and puts the work back at the head of its priority, so it keeps its place in
+      // the launch order (work that several workers put back at once shares the head, in job id
+      // order). Not an attempt: the retry budget is untouched. A queue of its own per slot would
+      // wake sooner, but BullMQ has no blocking wait on a condition in Redis; the pause is short.
+      await this.worker.rateLimit(this.options.slotWaitMs);
+      throw Worker.RateLimitError();
     }
     if (outcome === 'failed') {
       const record = await this.store.getJob(jobName).catch(() => undefined);

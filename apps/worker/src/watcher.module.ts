@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@rjs/store';
 import type { Logger } from 'pino';
 import type { JobRuntime } from '@rjs/core';
 import { JOB_RUNTIME, LOGGER, REDIS } from '@rjs/platform';
@@ -22,7 +22,7 @@ export class WatcherModule implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
     private readonly observer: RuntimeObserver,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 

@@ -14,6 +14,22 @@ export interface WorkerOptions {
   lockDurationMs: number;
   /** How often BullMQ looks for work whose worker died. */
   stalledIntervalMs: number;
+  /** How often the notifier looks for batches whose webhook delivery is due. */
+  notifyPollIntervalMs: number;
+  /** A batch's changes wait this long after the first for others to go in the same delivery (<= 1 s). */
+  deliveryCoalesceMs: number;
+  /** An open delivery's work is queued again this long after it was last (after a crash between the two). */
+  deliveryLeaseMs: number;
+  /** A delivery is retried this long (24 h), then dead-lettered. */
+  deliveryGiveUpAfterMs: number;
+  /** One delivery attempt without an answer within this is a failed one (10 s). */
+  deliveryTimeoutMs: number;
+  /** Waits between delivery attempts. */
+  deliveryBackoff: { initialMs: number; maxMs: number };
+  /** With MAX_ACTIVE_JOBS: how long the launch queue pauses when no slot is free, before launches try again. */
+  slotWaitMs: number;
+  /** With MAX_ACTIVE_JOBS: how often slots held by jobs whose record is final or gone are given back. */
+  slotReconcileIntervalMs: number;
 }
 
 export const WORKER_OPTIONS = Symbol('WORKER_OPTIONS');
@@ -26,6 +42,14 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   controlConcurrency: 16,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
+  notifyPollIntervalMs: 100,
+  deliveryCoalesceMs: 250,
+  deliveryLeaseMs: 30_000,
+  deliveryGiveUpAfterMs: 24 * 3600_000,
+  deliveryTimeoutMs: 10_000,
+  deliveryBackoff: { initialMs: 1000, maxMs: 5 * 60_000 },
+  slotWaitMs: 250,
+  slotReconcileIntervalMs: 30_000,
 };
 
 export function workerOptions(overrides: Partial<WorkerOptions> | undefined): WorkerOptions {

@@ -1,11 +1,18 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, type DynamicModule, Inject, Module, type OnApplicationBootstrap, Optional } from '@nestjs/common';
-import type Redis from 'ioredis';
+import { type Cluster } from 'ioredis';
+import { closeRedis, createWorkerCluster, type RedisClient, redisUrlOptions } from '@rjs/store';
 import type { Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 import type { JobRuntime } from '@rjs/core';
 import { APP_CONFIG, JOB_RUNTIME, LOGGER, Readiness, REDIS } from '@rjs/platform';
-import { controlQueueName, launchQueueName } from '@rjs/queue';
+// (NOTIFICATION_OUTBOX: the worker's own, with its coalescing window and lease.)
+import { controlQueueName, launchQueueName, notificationQueueName, queuePrefix } from '@rjs/queue';
+import { RedisNotificationOutbox } from '@rjs/store';
+import { NOTIFICATION_OUTBOX } from '@rjs/platform';
+import { DeliveryProcessor } from './notifications/delivery.processor';
+import { deliveryBackoffStrategy } from './notifications/delivery-retry';
+import { NotificationLoop } from './notifications/notification-loop';
 import { ControlProcessor } from './control.processor';
 import { LaunchProcessor } from './launch.processor';
 import { launchBackoffStrategy } from './launch-retry';
@@ -18,12 +25,18 @@ import { DEFAULT_WORKER_OPTIONS, WORKER_OPTIONS, type WorkerOptions, workerOptio
 
 const REDIS_WAIT_MS = 10_000;
 
+/** Holds the workers' Redis Cluster connection, when there is one: BullMQ does not close a connection it was handed. */
+const WORKER_CLUSTER = Symbol('WORKER_CLUSTER');
+interface WorkerCluster {
+  client?: Cluster;
+}
+
 /**
  * The worker role: BullMQ processors for launch, stop and remove work, and crash recovery. With the
  * local runtime it also observes the runtime, because the processes it launches are its children.
  */
 @Module({
-  providers: [{ provide: WORKER_OPTIONS, useValue: DEFAULT_WORKER_OPTIONS }, RecoveryLoop, RuntimeObserver, RetentionLoop],
+  providers: [{ provide: WORKER_OPTIONS, useValue: DEFAULT_WORKER_OPTIONS }, RecoveryLoop, RuntimeObserver, RetentionLoop, NotificationLoop],
   exports: [RuntimeObserver],
 })
 export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -35,11 +48,16 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     controls: ControlProcessor,
     private readonly recovery: RecoveryLoop,
     private readonly observer: RuntimeObserver,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(WORKER_CLUSTER) private readonly workerCluster: WorkerCluster,
+    private readonly deliveries: DeliveryProcessor,
+    private readonly notifier: NotificationLoop,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly readiness?: Readiness,
   ) {
-    this.processors = [launches, controls];
+    // Webhook deliveries run only when a webhook is configured (nothing is kept for one otherwise).
+    this.processors = config.notifications.webhook ? [launches, controls, deliveries] : [launches, controls];
   }
 
   /** The processors work on the queues of the configured component. */
@@ -54,6 +72,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
       maxStalledCount: 5,
     };
     const component = config.component.name;
+    const workerCluster: WorkerCluster = {};
     return {
       module: WorkerModule,
       imports: [
@@ -61,22 +80,47 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
         // as BullMQ requires), unlike the API's fail-fast one.
         BullModule.forRootAsync(WORKER_CONNECTION, {
           inject: [APP_CONFIG],
-          useFactory: (appConfig: AppConfig) => ({ connection: { url: appConfig.redisUrl, maxRetriesPerRequest: null } }),
+          useFactory: (appConfig: AppConfig) => ({
+            connection: appConfig.redisClusterNodes
+              ? (workerCluster.client = createWorkerCluster(appConfig))
+              : { url: appConfig.redisUrl, ...redisUrlOptions(appConfig), maxRetriesPerRequest: null },
+            // The component's hash tag, as the producer's queues (InfrastructureModule) have it.
+            prefix: queuePrefix(appConfig.component.name),
+          }),
         }),
       ],
       providers: [
+        { provide: WORKER_CLUSTER, useValue: workerCluster },
         { provide: WORKER_OPTIONS, useValue: options },
         {
           provide: LaunchProcessor,
           useClass: processorOn(LaunchProcessor, launchQueueName(component), {
             ...worker,
             concurrency: options.launchConcurrency,
+            // With MAX_ACTIVE_JOBS a worker that finds no slot pauses the queue (LaunchProcessor);
+            // BullMQ honours that pause only in workers that have a limiter. This one never limits by itself.
+            ...(config.maxActiveJobs !== undefined ? { limiter: { max: Number.MAX_SAFE_INTEGER - 1, duration: options.slotWaitMs } } : {}),
             settings: { backoffStrategy: launchBackoffStrategy(config.launchRetryTimeoutSeconds * 1000) },
           }),
         },
         { provide: ControlProcessor, useClass: processorOn(ControlProcessor, controlQueueName(component), { ...worker, concurrency: options.controlConcurrency }) },
+        {
+          provide: DeliveryProcessor,
+          // One delivery per batch is open at a time, so deliveries of many batches go in parallel.
+          useClass: processorOn(DeliveryProcessor, notificationQueueName(component), {
+            ...worker,
+            concurrency: 50,
+            settings: { backoffStrategy: deliveryBackoffStrategy(options.deliveryBackoff, options.deliveryGiveUpAfterMs) },
+          }),
+        },
+        {
+          provide: NOTIFICATION_OUTBOX,
+          inject: [REDIS],
+          useFactory: (redis: RedisClient) =>
+            new RedisNotificationOutbox(redis, component, { coalesceMs: options.deliveryCoalesceMs, leaseMs: options.deliveryLeaseMs, maxJobs: 1000 }),
+        },
       ],
-      exports: [LaunchProcessor, ControlProcessor],
+      exports: [LaunchProcessor, ControlProcessor, DeliveryProcessor],
     };
   }
 
@@ -87,13 +131,16 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     await this.recovery.start();
     this.readiness?.register('BullMQ workers running', () => this.processors.every((processor) => processor.isRunning()));
     for (const processor of this.processors) processor.start();
+    if (this.config.notifications.webhook) this.notifier.start();
     this.logger.info({ runtime: this.runtime.kind }, 'worker started');
   }
 
   /** Before the infrastructure closes: finish the work in hand; the runtime itself closes after. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.recovery.stop();
-    await Promise.all(this.processors.map((processor) => processor.close()));
+    await this.notifier.beforeApplicationShutdown();
+    await Promise.all([...new Set([...this.processors, this.deliveries])].map((processor) => processor.close()));
+    if (this.workerCluster.client) await closeRedis(this.workerCluster.client);
     await this.observer.stop();
   }
 }

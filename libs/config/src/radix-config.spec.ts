@@ -66,7 +66,7 @@ describe('parseJobComponent: valid files', () => {
       args: [],
     };
     const text = withJob({ ...options, src: 'etl', ports: [{ name: 'http', port: 3000 }], notifications: { webhook: 'http://x' }, payload: null, environmentConfig: null });
-    expect(parseJobComponent(text, undefined, undefined)).toEqual({ component: { name: 'compute', schedulerPort: 8000, payloadPath: undefined, ...options }, problems: [] });
+    expect(parseJobComponent(text, undefined, undefined)).toEqual({ component: { name: 'compute', schedulerPort: 8000, payloadPath: undefined, ...options, notifications: { webhook: 'http://x' } }, problems: [] });
   });
 });
 
@@ -299,5 +299,25 @@ describe('parseJobComponent: batchStatusRules', () => {
       'spec.jobs[0].batchStatusRules[1].batchStatus: must be one of Waiting, Active, Running, Succeeded, Failed, Stopping, Stopped, Completed',
       'spec.jobs[0].environmentConfig[0].batchStatusRules[0].operator: must be one of In, NotIn',
     ]);
+  });
+});
+
+describe('parseJobComponent: notifications', () => {
+  it('reads notifications.webhook, and an environment entry wins for its environment', () => {
+    const text = withJob({
+      notifications: { webhook: 'http://api:8080/hook' },
+      environmentConfig: [{ environment: 'prod', notifications: { webhook: 'https://prod.example.com/hook' } }, { environment: 'dev' }],
+    });
+    expect(parseJobComponent(text, undefined, undefined).component?.notifications).toEqual({ webhook: 'http://api:8080/hook' });
+    expect(parseJobComponent(text, undefined, 'dev').component?.notifications).toEqual({ webhook: 'http://api:8080/hook' });
+    expect(parseJobComponent(text, undefined, 'prod').component?.notifications).toEqual({ webhook: 'https://prod.example.com/hook' });
+    expect(parseJobComponent(withJob({}), undefined, undefined).component?.notifications).toBeUndefined();
+  });
+
+  it.each([
+    [{ notifications: { webhook: 'mailto:ops@example.com' } }, 'spec.jobs[0].notifications.webhook: must be an http or https URL, got "mailto:ops@example.com"'],
+    [{ notifications: { webhook: 42 } }, 'spec.jobs[0].notifications.webhook: must be an http or https URL, got a number'],
+  ])('refuses %j', (fields, problem) => {
+    expect(parseJobComponent(withJob(fields), undefined, undefined).problems).toEqual([problem]);
   });
 });

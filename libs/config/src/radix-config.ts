@@ -119,6 +119,40 @@ function resourceConflicts(base: JobOptions, path: string, environments: Environ
   return problems;
 }
 
+/** An http or https URL, or undefined with a problem. */
+export function webhookProblem(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return undefined;
+  } catch {
+    // reported below
+  }
+  return `must be an http or https URL, got "${url}"`;
+}
+
+/**
+ * `notifications.webhook` of the job entry, or of its environmentConfig entry for `environment`,
+ * which wins (as the original's radixconfig has it); undefined when neither sets one.
+ */
+function notificationsWebhook(entry: Obj, path: string, environment: string | undefined, problems: FieldProblem[]): string | undefined {
+  const read = (source: Obj, at: string): string | undefined => {
+    if (isUnset(source.notifications)) return undefined;
+    const webhook = isObj(source.notifications) ? source.notifications.webhook : undefined;
+    if (isUnset(webhook)) return undefined;
+    if (typeof webhook !== 'string') {
+      problems.push({ path: `${at}.notifications.webhook`, message: `must be an http or https URL, got ${typeOf(webhook)}` });
+      return undefined;
+    }
+    const problem = webhookProblem(webhook);
+    if (problem) problems.push({ path: `${at}.notifications.webhook`, message: problem });
+    return webhook;
+  };
+  const environments = Array.isArray(entry.environmentConfig) ? entry.environmentConfig : [];
+  const index = environments.findIndex((e) => isObj(e) && e.environment === environment);
+  const fromEnvironment = index >= 0 ? read(environments[index] as Obj, `${path}.environmentConfig[${index}]`) : undefined;
+  return fromEnvironment ?? read(entry, path);
+}
+
 /**
  * Picks the job component this scheduler serves from a radixconfig.yaml: the entry of spec.jobs
  * named `componentName`, or the first. `environment` applies that entry's environmentConfig.
@@ -151,6 +185,7 @@ export function parseJobComponent(
   const base = jobOptions(entry, path, problems);
   const baseRules = batchStatusRules(entry, path, problems);
   const environments = environmentEntries(entry, path, problems);
+  const webhook = notificationsWebhook(entry, path, environment, problems);
   problems.push(...resourceConflicts(base, path, environments));
   if (problems.length) return { problems: problems.map((p) => `${p.path}: ${p.message}`) };
   const chosen = environments.find((e) => e.environment === environment);
@@ -158,5 +193,6 @@ export function parseJobComponent(
   const rules = chosen?.rules ?? baseRules;
   const component: JobComponent = { ...options, name: entry.name as string, schedulerPort: entry.schedulerPort as number, payloadPath };
   if (rules) component.batchStatusRules = rules;
+  if (webhook) component.notifications = { webhook };
   return { component, problems: [] };
 }

@@ -8,4 +8,5 @@ export * from './rules';
 export * from './schedule-requests.dto';
 export * from './copy-request.dto';
 export * from './validate-contract';
+export * from './common-shapes';
 export * from './validation-problems';

@@ -29,6 +29,8 @@ import {
 /** Upper bounds that keep values sane for Kubernetes and for the local runtime's timers. */
 export const MAX_TIME_LIMIT_SECONDS = 31_536_000; // a year
 export const MAX_BACKOFF_LIMIT = 1000;
+/** Job priorities are 0..1000 (libs/queue maps them onto BullMQ's). */
+export const MAX_PRIORITY = 1000;
 export const MAX_FAILURE_POLICY_RULES = 20;
 export const ARCHITECTURES = ['amd64', 'arm64'] as const;
 export const FAILURE_ACTIONS = ['FailJob', 'Ignore', 'Count'] as const;
@@ -193,6 +195,17 @@ export class RadixJobComponentConfigDto {
   @IsOptional()
   @IsStringArray()
   args?: string[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int32',
+    minimum: 0,
+    maximum: MAX_PRIORITY,
+    description: 'Extension: launch order among Waiting jobs, higher first, then arrival order; default 0. Fixed once accepted.',
+  })
+  @IsOptional()
+  @IsIntegerIn(0, MAX_PRIORITY)
+  priority?: number;
 }
 
 @ApiSchema({ name: 'JobScheduleDescription', description: 'A single job, or one job of a batch.' })

@@ -16,3 +16,5 @@ export * from './chunks';
 export * from './query-parameters';
 export * from './use-cases';
 export * from './backoff';
+export * from './notifications';
+export * from './event-query';

@@ -48,6 +48,8 @@ export interface JobOptions {
   variables?: Record<string, string>;
   command?: string[];
   args?: string[];
+  /** Launch order among Waiting jobs: 0..1000, higher first; equal priorities launch in arrival order. */
+  priority?: number;
 }
 
 /** RadixJobComponentConfig: the batch-level defaults. */
@@ -74,10 +76,14 @@ export interface JobComponent extends JobOptions {
   payloadPath?: string;
   /** How the status of a batch follows from its jobs' statuses, before the built-in rules. */
   batchStatusRules?: BatchStatusRule[];
+  /** `notifications` of radixconfig.yaml: the webhook that receives every change (NOTIFICATIONS_WEBHOOK overrides it). */
+  notifications?: { webhook?: string };
 }
 
 export const DEFAULT_TIME_LIMIT_SECONDS = 43200;
 export const DEFAULT_BACKOFF_LIMIT = 0;
+export const DEFAULT_PRIORITY = 0;
+export const MAX_PRIORITY = 1000;
 /** 1 MB, as the Radix documentation states. */
 export const MAX_PAYLOAD_BYTES = 1_048_576;
 
@@ -107,6 +113,8 @@ export interface ResolvedJob {
   args?: string[];
   payloadPath?: string;
   hasPayload: boolean;
+  /** As set on any layer (absent: not set, which launches as 0); fixed at acceptance. */
+  priority?: number;
   /**
    * The run to launch (JobRecord.generation; absent: the first). Set by the launcher, never stored
    * with the spec: a restart launches the same spec again as a new run.

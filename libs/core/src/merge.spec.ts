@@ -102,4 +102,11 @@ describe('resolveJob', () => {
     resolve(defaults, item);
     expect(JSON.stringify([component, defaults, item])).toBe(before);
   });
+
+  it('takes priority from the last layer that sets it, 0 included, and leaves it unset when none does', () => {
+    expect(resolve(undefined, {}, bare).priority).toBeUndefined();
+    expect(resolve(undefined, {}, { ...bare, priority: 3 }).priority).toBe(3);
+    expect(resolve({ priority: 500 }, {}, { ...bare, priority: 3 }).priority).toBe(500);
+    expect(resolve({ priority: 500 }, { priority: 0 }, { ...bare, priority: 3 }).priority).toBe(0);
+  });
 });

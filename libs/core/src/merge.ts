@@ -72,5 +72,6 @@ export function resolveJob(
     command: lastSet('command', layers),
     args: lastSet('args', layers),
     payloadPath: component.payloadPath,
+    priority: lastSet('priority', layers),
   };
 }

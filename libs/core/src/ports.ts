@@ -54,8 +54,29 @@ export interface IndexEntry {
   name: string;
 }
 
-/** The list indexes: single jobs (by job name) and batches of type `batch` (by batch name). */
-export type ListIndex = 'singles' | 'batches';
+/**
+ * The list indexes: single jobs (by job name), batches of type `batch` (by batch name), and the
+ * Waiting jobs in launch order (`waiting`: the score orders priority, then arrival).
+ */
+export type ListIndex = 'singles' | 'batches' | 'waiting';
+
+/** An Idempotency-Key and what identifies its request (a hash of the route and the canonical body). */
+export interface IdempotentRequest {
+  key: string;
+  fingerprint: string;
+}
+
+/** What an Idempotency-Key names: the request it came with, and the batch that request created. */
+export interface IdempotencyEntry {
+  fingerprint: string;
+  batchName: string;
+}
+
+/** What StatusStore.create did: wrote the batch, or found that its Idempotency-Key names an earlier one (nothing written). */
+export type CreateOutcome = { created: true } | { created: false; earlier: IdempotencyEntry };
+
+/** Taking a launch slot (MAX_ACTIVE_JOBS): held, none free, or the run is no longer Waiting. */
+export type SlotTake = 'held' | 'full' | 'not-waiting';
 
 export interface JobRecordChange {
   record?: JobRecord;
@@ -94,8 +115,12 @@ export interface JobLogs {
 
 /** The status records in Redis. Each method is atomic. */
 export interface StatusStore {
-  /** Writes batch, job records, specs, payloads, indexes and the dispatch outbox in one step; Conflict on a name clash. */
-  create(batch: NewBatch): Promise<void>;
+  /**
+   * Writes batch, job records, specs, payloads, indexes and the dispatch outbox in one step; Conflict on a name clash.
+   * With an Idempotency-Key, the key gets the batch's name in the same step, unless it names an
+   * earlier batch already: then nothing is written and that one is answered.
+   */
+  create(batch: NewBatch, idempotency?: IdempotentRequest): Promise<CreateOutcome>;
   getJob(name: string): Promise<JobRecord | undefined>;
   getJobs(names: string[]): Promise<(JobRecord | undefined)[]>;
   /** Only what a batch's own state is derived from, of each job (undefined for one that is gone). */
@@ -108,6 +133,11 @@ export interface StatusStore {
    * repeat an entry that stays.
    */
   readIndex(index: ListIndex, after: IndexEntry | undefined, count: number): Promise<IndexEntry[]>;
+  /**
+   * Up to `count` entries of a list index, newest first, before the entry `before` (which may be
+   * gone since) or from the newest: the console's pages.
+   */
+  readIndexNewestFirst(index: ListIndex, before: IndexEntry | undefined, count: number): Promise<IndexEntry[]>;
   /** Single jobs (batches of type `job`), oldest first. */
   listSingleJobs(): Promise<JobRecord[]>;
   /** Batches of type `batch`, oldest first. */
@@ -135,6 +165,11 @@ export interface StatusStore {
    * ended at or before `cutoff`. Returns the names of the removed jobs ([] when nothing was removed).
    */
   removeExpiredBatch(name: string, cutoff: Date): Promise<string[]>;
+  /**
+   * Batches (single jobs' too) that may hold a job which ended at or after `since`: those with a job
+   * not final, and those whose last job ended then or later. Read in one atomic step.
+   */
+  listBatchesEndedSince(since: Date): Promise<string[]>;
   /** When the batch that finished longest ago ended; undefined when no finished batch is stored. */
   oldestFinished(): Promise<Date | undefined>;
   /** Jobs accepted but not yet confirmed in the queue (crash recovery). */
@@ -145,6 +180,18 @@ export interface StatusStore {
   markCleaned(names: string[]): Promise<void>;
   /** How many job records hold each status (every status present, 0 when none); kept in step by every write. */
   countByStatus(): Promise<Record<JobStatus, number>>;
+  /** Whether an accepted job still waits in the dispatch outbox (its request may not have been answered yet). */
+  isDispatchPending(name: string): Promise<boolean>;
+  /** A Waiting job's place in the launch order (1: next), undefined when it is not in the index. */
+  queuePosition(name: string): Promise<number | undefined>;
+  /** How many Waiting jobs launch before the entry of the waiting index with this score. */
+  countWaitingBefore(score: number): Promise<number>;
+  /** Takes a launch slot for the run, if fewer than `cap` are taken (a job that holds one keeps it). */
+  takeSlot(run: JobRun, cap: number): Promise<SlotTake>;
+  /** How many launch slots are taken. */
+  slotsInUse(): Promise<number>;
+  /** Gives back the slots of jobs whose record is final or gone; returns their names. */
+  reconcileSlots(): Promise<string[]>;
 }
 
 /**

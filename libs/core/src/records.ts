@@ -42,12 +42,16 @@ export interface JobRecord {
   generation?: number;
   /** When the job was last restarted (RFC3339), as the original's JobStatus has it. */
   restart?: string;
+  /** The job's priority when one was set on any layer (job-spec.ts); never changes after acceptance. */
+  priority?: number;
 }
 
 /** The run of a job that work and observations are about; absent generations are the first run (0). */
 export interface JobRun {
   name: string;
   generation: number;
+  /** The launch queue orders launches by it (absent: 0); only launch work uses it. */
+  priority?: number;
 }
 
 /** The generation of a record, an observation or a resolved job: 0 when absent (the first run). */
@@ -57,7 +61,9 @@ export function generationOf(subject: { generation?: number }): number {
 
 /** The run a record is at. */
 export function runOf(record: JobRecord): JobRun {
-  return { name: record.name, generation: generationOf(record) };
+  const run: JobRun = { name: record.name, generation: generationOf(record) };
+  if (record.priority !== undefined) run.priority = record.priority;
+  return run;
 }
 
 /** The record of a batch (single jobs have one too, of type `job`); its status is derived from its jobs. */

@@ -17,6 +17,10 @@ export interface JobStatusView {
   /** When the job was last restarted. */
   restart?: string;
   podStatuses: PodStatus[];
+  /** Extra field: the priority when one was set. */
+  priority?: number;
+  /** Extra field: a Waiting job's place in the launch order (1 = next), when asked for. */
+  queuePosition?: number;
 }
 
 /** BatchStatus of the Radix API. */
@@ -49,6 +53,7 @@ export function toJobView(record: JobRecord): JobStatusView {
     failed: record.failed,
     restart: record.restart,
     podStatuses: record.podStatuses,
+    priority: record.priority,
   };
   return dropUndefined(view);
 }

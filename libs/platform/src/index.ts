@@ -4,3 +4,4 @@ export * from './tokens';
 export { createLogger, type Logger, PinoNestLogger, REDACTED, REDACTED_PATHS } from './logging';
 export { Readiness, type ReadinessCheck, type ReadinessWarning } from './readiness';
 export { Metrics, QUEUE_STATES } from './metrics';
+export { type OperatorCredentials, requireBasicAuth } from './basic-auth';

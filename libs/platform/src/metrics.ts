@@ -1,12 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Clock, StatusStore } from '@rjs/core';
-import type { BullMqWorkQueue } from '@rjs/queue';
+import type { Clock, NotificationOutbox, StatusStore } from '@rjs/core';
+import { BullMqNotificationQueue, type BullMqWorkQueue } from '@rjs/queue';
 import type { Logger } from './logging';
-import { CLOCK, LOGGER, STATUS_STORE, WORK_QUEUE } from './tokens';
+import { CLOCK, LOGGER, NOTIFICATION_OUTBOX, STATUS_STORE, WORK_QUEUE } from './tokens';
 
-/** The BullMQ states /metrics reports a depth for. */
-export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+/** How a webhook delivery attempt ended. */
+export type DeliveryResult = 'delivered' | 'failed' | 'gone' | 'dead';
+
+/**
+ * The BullMQ states /metrics reports a depth for. Launches wait in `prioritized` (every launch has
+ * a BullMQ priority, libs/queue bullPriority); `waiting` holds stops and removals, and launches
+ * queued before priorities existed.
+ */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 
 /** Dispatch and status lag: from well under a second up to the minutes a throttled API server may take. */
 const LATENCY_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -25,12 +32,16 @@ export class Metrics {
   private readonly kubernetesApiErrors: Counter<'code'>;
   private readonly retentionRemoved: Counter;
   private readonly storeFullRefusals: Counter;
+  private readonly deliveries: Counter<'result'>;
+  private readonly deliveryLatency: Histogram;
 
   constructor(
     @Inject(WORK_QUEUE) queue: BullMqWorkQueue,
     @Inject(STATUS_STORE) store: StatusStore,
     @Inject(LOGGER) logger: Logger,
     @Inject(CLOCK) clock: Clock,
+    @Optional() notifications?: BullMqNotificationQueue,
+    @Optional() @Inject(NOTIFICATION_OUTBOX) outbox?: NotificationOutbox,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -72,8 +83,34 @@ export class Metrics {
       registers,
     });
 
+    this.deliveries = new Counter({
+      name: 'rjs_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by result: delivered (2xx), failed (will be retried), gone (410, not sent again), dead (given up after the retry time: a dead letter)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.deliveryLatency = new Histogram({
+      name: 'rjs_webhook_delivery_latency_seconds',
+      help: 'Time from a change being recorded to the webhook answering 2xx for it (the oldest change of a delivery)',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: 'rjs_webhook_backlog_batches',
+      help: 'Batches with changes not yet delivered to the webhook, read at scrape time',
+      registers,
+      async collect() {
+        this.reset();
+        try {
+          if (outbox) this.set(await outbox.backlog());
+        } catch (error) {
+          logger.debug({ err: error }, 'the webhook backlog left out of the scrape');
+        }
+      },
+    });
+
     // A scrape while Redis is down still serves the process metrics; these series are left out.
-    const queues = [queue.launchQueue, queue.controlQueue];
+    const queues = [queue.launchQueue, queue.controlQueue, ...(notifications ? [notifications.queue] : [])];
     new Gauge({
       name: 'rjs_queue_jobs',
       help: 'BullMQ jobs per queue and state, read at scrape time',
@@ -104,6 +141,19 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'rjs_active_slots',
+      help: 'Launch slots in use: jobs launched (or being launched) and not yet final, counted against MAX_ACTIVE_JOBS; read at scrape time',
+      registers,
+      async collect() {
+        this.reset();
+        try {
+          this.set(await store.slotsInUse());
+        } catch (error) {
+          logger.debug({ err: error }, 'slots in use left out of the scrape');
+        }
+      },
+    });
+    new Gauge({
       name: 'rjs_oldest_finished_age_seconds',
       help: 'Time since the batch or single job that finished longest ago ended (0 when none is stored); well above RETENTION_SECONDS, retention lags',
       registers,
@@ -117,6 +167,16 @@ export class Metrics {
         }
       },
     });
+  }
+
+  /** One webhook delivery attempt: delivered (2xx), failed (retried), gone (410: not sent again), dead (given up). */
+  countDelivery(result: DeliveryResult): void {
+    this.deliveries.inc({ result });
+  }
+
+  /** Change recorded -> its delivery answered 2xx. */
+  observeDeliveryLatency(seconds: number): void {
+    this.deliveryLatency.observe(seconds);
   }
 
   /** Job records that retention removed. */

@@ -7,3 +7,4 @@ export const JOB_RUNTIME = Symbol('JOB_RUNTIME');
 export const CLOCK = Symbol('CLOCK');
 export const LOGGER = Symbol('LOGGER');
 export const JOB_LOGS = Symbol('JOB_LOGS');
+export const NOTIFICATION_OUTBOX = Symbol('NOTIFICATION_OUTBOX');

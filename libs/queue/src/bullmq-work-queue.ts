@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { JobRun, WorkQueue } from '@rjs/core';
 import {
+  bullPriority,
   type ControlAction,
   type ControlWork,
   controlJobId,
@@ -59,7 +60,11 @@ export class BullMqWorkQueue implements WorkQueue {
   async enqueueLaunch(runs: JobRun[]): Promise<void> {
     if (runs.length === 0) return;
     await this.launchQueue.addBulk(
-      runs.map((run) => ({ name: 'launch', data: workData(run), opts: { ...LAUNCH_WORK_OPTIONS, jobId: launchJobId(run.name, run.generation) } })),
+      runs.map((run) => ({
+        name: 'launch',
+        data: workData(run),
+        opts: { ...LAUNCH_WORK_OPTIONS, jobId: launchJobId(run.name, run.generation), priority: bullPriority(run.priority) },
+      })),
     );
   }
 

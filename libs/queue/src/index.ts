@@ -1,2 +1,3 @@
 export * from './queue-names';
 export * from './bullmq-work-queue';
+export * from './bullmq-notification-queue';

@@ -7,6 +7,17 @@ export const launchQueueName = (component: string) => `rjs-${component}-launch`;
 export const controlQueueName = (component: string) => `rjs-${component}-control`;
 
 /**
+ * The BullMQ prefix of a component's queues (every Queue, Worker and Bull Board of it must use it):
+ * keys read `bull:{<component>}:rjs-<component>-launch:wait`. The hash tag `{<component>}` is that
+ * of the status store's keys (RedisKeys), so on a Redis Cluster BullMQ's multi-key scripts run in
+ * one slot, as BullMQ documents for clusters. Before it the prefix was BullMQ's default, `bull`.
+ */
+export const queuePrefix = (component: string) => `bull:{${component}}`;
+
+/** The layout before hash tags: read only by the key migration. */
+export const LEGACY_QUEUE_PREFIX = 'bull';
+
+/**
  * Launch work for one run of a job; the BullMQ job id is the job name (and the run), so
  * enqueueing twice adds it once, and a restart's new run is queued even while BullMQ still keeps
  * the work of an earlier run.
@@ -36,3 +47,27 @@ export interface ControlWork {
 const runSuffix = (generation: number) => (generation > 0 ? `.run-${generation}` : '');
 export const launchJobId = (jobName: string, generation = 0) => `${jobName}${runSuffix(generation)}`;
 export const controlJobId = (action: ControlAction, jobName: string, generation = 0) => `${action}-${jobName}${runSuffix(generation)}`;
+
+/** Webhook deliveries (notifications): failed work here is the dead letter of a delivery given up after 24 h. */
+export const notificationQueueName = (component: string) => `rjs-${component}-notifications`;
+
+/** One webhook delivery: its transitions stay in Redis (the notification outbox) until it ends. */
+export interface DeliveryWork {
+  batchName: string;
+  deliveryId: string;
+}
+
+/** The backoff type of deliveries: the workers compute its delays (capped, until the give-up time). */
+export const DELIVERY_BACKOFF_TYPE = 'delivery-retry';
+
+/** Queueing a delivery again (after a crash, a lease) adds it once. */
+export const deliveryJobId = (deliveryId: string) => `delivery-${deliveryId}`;
+
+/**
+ * BullMQ priority of a job priority (0..1000, higher first). BullMQ takes its plain wait list
+ * (priority 0) before every prioritized job, so every launch is prioritized: 1000 -> 1 (BullMQ's
+ * highest) ... 0 -> 1001. Equal priorities keep arrival order (BullMQ scores them with a counter),
+ * so a component that sets no priorities launches in arrival order as before. Work queued before
+ * priorities existed sits in the wait list and goes first.
+ */
+export const bullPriority = (priority = 0) => 1001 - priority;

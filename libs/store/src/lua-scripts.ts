@@ -22,18 +22,59 @@ end
 `;
 
 /**
+ * Puts Waiting jobs in the launch-order index (idx:waiting): score (1000 - priority) * 2^42 + an
+ * arrival number, so higher priorities sort first and equal ones in arrival order, as BullMQ takes
+ * them (libs/queue bullPriority). Up to 1000 - priority < 2^10 and arrival < 2^42 the score is an
+ * exact integer in a double (< 2^53); it is formatted with %.0f because Redis would turn a Lua
+ * number into text with 14 digits. `jobAt(i)` gives the name and priority of job i, or nil to skip.
+ * ZADD NX: a job already in the index keeps its place.
+ */
+const ADD_WAITING = `
+-- The arrival counter goes with the last Waiting job (COMPARE_AND_SET, REMOVE_BATCH): an empty store holds no keys.
+local function addWaiting(waitingKey, seqKey, count, jobAt)
+  local seq = redis.call('INCRBY', seqKey, count) - count
+  local pairs_ = {}
+  local function flush()
+    if #pairs_ > 0 then redis.call('ZADD', waitingKey, 'NX', unpack(pairs_)) end
+    pairs_ = {}
+  end
+  for i = 1, count do
+    local name, priority = jobAt(i)
+    if name then
+      pairs_[#pairs_ + 1] = string.format('%.0f', (1000 - (priority or 0)) * 4398046511104 + seq + i)
+      pairs_[#pairs_ + 1] = name
+      if #pairs_ >= 1000 then flush() end
+    end
+  end
+  flush()
+end
+`;
+
+/**
  * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, statusCounts, openBatches, finished, then per job: job, payload.
+ * then (trailing) waiting, waitingSeq, idempotency.
  * ARGV: batchDoc, createdMs, indexMember, batchName, openJobs (how many jobs are not final), then per job:
- * name, doc, spec, payload ('' = none), hasPayload ('1'/'0'), status.
- * Returns 0 when the batch name is taken (nothing written), 1 when written.
+ * name, doc, spec, payload ('' = none), hasPayload ('1'/'0'), status, priority (0..1000); then
+ * idempotencyEntry ('' = no Idempotency-Key), idempotencyTtlSeconds.
+ * With an entry, a key that names an earlier request is answered (its entry, a string) and nothing
+ * is written; else the key gets the entry in the same step as the records.
+ * Returns the earlier entry, 0 when the batch name is taken (nothing written), 1 when written.
  * The index sets get the names 1,000 per SADD and the counts one HINCRBY per status: a batch of
  * 10,000 jobs makes 20 SADDs and 1 HINCRBY instead of 20,000 and 10,000 (unpack stays well
  * below Lua's limit of about 8,000 values).
  */
-export const CREATE_BATCH = `${ADD_TO_STATUS_COUNT}
-local FIXED_KEYS, KEYS_PER_JOB, FIXED_ARGS, ARGS_PER_JOB, CHUNK = 7, 2, 5, 6, 1000
+export const CREATE_BATCH = `${ADD_TO_STATUS_COUNT}${ADD_WAITING}
+local FIXED_KEYS, KEYS_PER_JOB, FIXED_ARGS, ARGS_PER_JOB, CHUNK = 7, 2, 5, 7, 1000
+local TRAILING_KEYS = 3
+local jobCount = (#KEYS - FIXED_KEYS - TRAILING_KEYS) / KEYS_PER_JOB
+local waitingKey, waitingSeqKey, idempotencyKey = KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
+local idemArg = FIXED_ARGS + jobCount * ARGS_PER_JOB
+local idemEntry = ARGV[idemArg + 1]
+if idemEntry ~= '' then
+  local earlier = redis.call('GET', idempotencyKey)
+  if earlier then return earlier end
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local jobCount = (#KEYS - FIXED_KEYS) / KEYS_PER_JOB
 for i = 1, jobCount do
   if redis.call('EXISTS', KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 1]) == 1 then return 0 end
 end
@@ -58,6 +99,12 @@ end
 if #names > 0 then addNames() end
 for status, count in pairs(counts) do addToStatusCount(KEYS[5], status, count) end
 if tonumber(ARGV[5]) > 0 then redis.call('HSET', KEYS[6], ARGV[4], ARGV[5]) else redis.call('ZADD', KEYS[7], ARGV[2], ARGV[4]) end
+addWaiting(waitingKey, waitingSeqKey, jobCount, function(i)
+  local a = FIXED_ARGS + (i - 1) * ARGS_PER_JOB
+  if ARGV[a + 6] ~= 'Waiting' then return nil end
+  return ARGV[a + 1], tonumber(ARGV[a + 7])
+end)
+if idemEntry ~= '' then redis.call('SET', idempotencyKey, idemEntry, 'EX', ARGV[idemArg + 2]) end
 return 1
 `;
 
@@ -71,12 +118,14 @@ return 1
  * A job that leaves a final status (a restart) makes its batch unfinished again: counted open, out
  * of the finished index, so retention leaves it alone. A new run (a restart) enters the dispatch
  * outbox in the same step, as an accepted job does.
- * KEYS: job, unfinished, statusCounts, openBatches, finished, dispatchOutbox.
+ * A job that becomes final gives back its launch slot (MAX_ACTIVE_JOBS); one that enters Waiting
+ * (a restart) joins the launch-order index, one that leaves it leaves the index.
+ * KEYS: job, unfinished, statusCounts, openBatches, finished, dispatchOutbox, slots, waiting, waitingSeq.
  * ARGV: expectedRev, newDoc, name, final ('1'/'0'), oldStatus, newStatus, wasFinal ('1'/'0'), batchName, endedMs,
- * newRun ('1'/'0').
+ * newRun ('1'/'0'), priority.
  * Returns -1 when the record is gone, 0 on a revision mismatch, 1 when written.
  */
-export const COMPARE_AND_SET = `${ADD_TO_STATUS_COUNT}
+export const COMPARE_AND_SET = `${ADD_TO_STATUS_COUNT}${ADD_WAITING}
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if not rev then return -1 end
 if rev ~= ARGV[1] then return 0 end
@@ -95,6 +144,13 @@ if ARGV[4] == '0' and ARGV[7] == '1' then
   redis.call('ZREM', KEYS[5], ARGV[8])
 end
 if ARGV[10] == '1' then redis.call('SADD', KEYS[6], ARGV[3]) end
+if ARGV[4] == '1' then redis.call('HDEL', KEYS[7], ARGV[3]) end
+if ARGV[6] == 'Waiting' then
+  if ARGV[5] ~= 'Waiting' or ARGV[10] == '1' then addWaiting(KEYS[8], KEYS[9], 1, function() return ARGV[3], tonumber(ARGV[11]) end) end
+elseif ARGV[5] == 'Waiting' then
+  redis.call('ZREM', KEYS[8], ARGV[3])
+  if redis.call('EXISTS', KEYS[8]) == 0 then redis.call('DEL', KEYS[9]) end
+end
 return 1
 `;
 
@@ -107,7 +163,8 @@ return 1
  * text sorts as its time, so it is compared as text with the cutoff in the same form.
  * A batch's job names never change, so the caller reads them first and passes every key.
  * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, cleanupOutbox, statusCounts, openBatches, finished,
- * then per job: job, payload.
+ * then per job: job, payload; then (trailing) slots, waiting, waitingSeq: the removed jobs give back their launch
+ * slots and leave the launch-order index.
  * ARGV: indexMember, batchName, cutoff ('' = remove whatever the jobs' state), then per job: name.
  * Returns {1, generation of each job (0 when absent or gone)} when removed, {0} when the batch is
  * already gone, {-1} when a job is unfinished (the batch leaves the finished index until its last
@@ -154,7 +211,10 @@ for i = 1, jobCount do
   redis.call('SREM', KEYS[3], name)
   redis.call('SREM', KEYS[4], name)
   redis.call('SADD', KEYS[5], name)
+  redis.call('HDEL', KEYS[#KEYS - 2], name)
+  redis.call('ZREM', KEYS[#KEYS - 1], name)
 end
+if redis.call('EXISTS', KEYS[#KEYS - 1]) == 0 then redis.call('DEL', KEYS[#KEYS]) end
 return removed
 `;
 
@@ -229,4 +289,42 @@ for i = 1, #KEYS do
   end
 end
 return table.concat(lines, '\\n')
+`;
+
+/**
+ * Takes a launch slot for run `generation` of a job (MAX_ACTIVE_JOBS), only while its record is
+ * Waiting at that run and fewer than `cap` slots are taken; a job that holds one keeps it (work
+ * delivered twice takes one slot). Checking the record in the same step means a slot is never
+ * taken for a job that has ended, so only COMPARE_AND_SET and REMOVE_BATCH give slots back.
+ * KEYS: slots, job. ARGV: name, cap, nowMs, generation.
+ * Returns 1 (held), 0 (no slot free), -1 (the record is gone, or not Waiting at that run).
+ */
+export const TAKE_SLOT = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
+local doc = redis.call('HGET', KEYS[2], 'doc')
+if not doc then return -1 end
+local job = cjson.decode(doc)
+if job.status ~= 'Waiting' or (tonumber(job.generation) or 0) ~= tonumber(ARGV[4]) then return -1 end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+`;
+
+/**
+ * Gives back the slots whose holder's record is final or gone (a worker that died, a write that
+ * predates the slots), checked in the same step as the release so a holder that a restart made
+ * Waiting again keeps its slot. KEYS: slots, then the holders' job keys. ARGV: '|'-wrapped final
+ * statuses ('|Succeeded|Failed|Stopped|'), then the holders' names. Returns the released names.
+ */
+export const RECONCILE_SLOTS = `
+local released = {}
+for i = 2, #KEYS do
+  local name = ARGV[i]
+  local doc = redis.call('HGET', KEYS[i], 'doc')
+  local status = doc and cjson.decode(doc).status
+  if not status or string.find(ARGV[1], '|' .. status .. '|', 1, true) then
+    if redis.call('HDEL', KEYS[1], name) == 1 then released[#released + 1] = name end
+  end
+end
+return released
 `;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { dataNodes, type RedisClient } from './redis-connection';
 
 /**
  * How close to maxmemory counts as full. Redis refuses a write when its memory plus the command
@@ -17,8 +18,19 @@ export interface RedisMemory {
   full: boolean;
 }
 
-/** Reads INFO memory and compares it with maxmemory as Redis does before a command that needs memory. */
-export async function readRedisMemory(redis: Redis): Promise<RedisMemory> {
+/**
+ * Reads INFO memory and compares it with maxmemory as Redis does before a command that needs memory.
+ * On a cluster each master refuses writes on its own: the figures are those of the fullest master
+ * (by share of its maxmemory), and full means some master is.
+ */
+export async function readRedisMemory(redis: RedisClient): Promise<RedisMemory> {
+  const nodes = await Promise.all(dataNodes(redis).map(readNodeMemory));
+  if (nodes.length === 0) throw new Error('Connection is closed: no Redis Cluster master is known yet');
+  const share = ({ usedBytes, maxBytes }: RedisMemory) => (maxBytes > 0 ? usedBytes / maxBytes : 0);
+  return nodes.find((node) => node.full) ?? nodes.reduce((fullest, node) => (share(node) > share(fullest) ? node : fullest));
+}
+
+async function readNodeMemory(redis: Redis): Promise<RedisMemory> {
   const info = await redis.info('memory');
   const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
   const usedBytes = Math.max(0, field('used_memory') - field('mem_not_counted_for_evict'));

@@ -1,7 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import {
   type BatchRecord,
   DomainError,
+  type CreateOutcome,
+  type IdempotencyEntry,
+  type IdempotentRequest,
+  type SlotTake,
   ErrorCode,
   type IndexEntry,
   isFinal,
@@ -16,17 +20,24 @@ import {
   type ResolvedJob,
   rfc3339,
   type StatusStore,
+  toJobView,
 } from '@rjs/core';
-import { LuaScript } from './lua-script';
-import { COMPARE_AND_SET, CREATE_BATCH, GET_JOB_DOCS, GET_JOB_STATES, READ_INDEX, REMOVE_BATCH } from './lua-scripts';
+import { LuaScript, sendFlat } from './lua-script';
+import { COMPARE_AND_SET_WITH_EVENTS, CREATE_BATCH_WITH_EVENTS, REMOVE_BATCH_WITH_EVENTS } from './event-scripts';
+import { GET_JOB_DOCS, GET_JOB_STATES, READ_INDEX, RECONCILE_SLOTS, TAKE_SLOT } from './lua-scripts';
 import { RedisKeys } from './redis-keys';
+import { coalesceWritesThisTurn } from './write-coalescing';
 
-const createBatch = new LuaScript(CREATE_BATCH);
-const compareAndSet = new LuaScript(COMPARE_AND_SET);
-const removeBatch = new LuaScript(REMOVE_BATCH);
+// The status writes record their events in the same step (event-scripts.ts).
+const createBatch = new LuaScript(CREATE_BATCH_WITH_EVENTS);
+const compareAndSet = new LuaScript(COMPARE_AND_SET_WITH_EVENTS);
+const removeBatch = new LuaScript(REMOVE_BATCH_WITH_EVENTS);
 const getJobDocs = new LuaScript(GET_JOB_DOCS);
 const readIndex = new LuaScript(READ_INDEX);
 const getJobStates = new LuaScript(GET_JOB_STATES);
+const takeSlot = new LuaScript(TAKE_SLOT);
+const reconcileSlots = new LuaScript(RECONCILE_SLOTS);
+
 
 /**
  * Records are read this many per call. One HGET per record in a pipeline cost, for 100,000
@@ -62,8 +73,30 @@ export class BatchNameTakenError extends DomainError {
   }
 }
 
+/** How the status writes record their events (see event-scripts.ts). */
+export interface EventRecording {
+  /** The events stream is trimmed to about this many entries (EVENTS_STREAM_MAXLEN). */
+  streamMaxLen: number;
+  /** Whether a webhook is configured: only then are transitions kept for it. */
+  notify: boolean;
+}
+
+export const DEFAULT_EVENT_RECORDING: EventRecording = { streamMaxLen: 100_000, notify: false };
+
+/** The batch fields an event keeps, for when the batch is gone by the time it is read. */
+function batchStub(batch: BatchRecord): string {
+  return JSON.stringify({ name: batch.name, batchId: batch.batchId, batchType: batch.batchType, created: batch.created });
+}
+
+/** What a job's API view shows, but for `updated`: a write that changes only that is no event. */
+function visibleState(record: JobRecord): string {
+  const { updated: _updated, ...rest } = toJobView(record);
+  return JSON.stringify(rest);
+}
+
 export class RedisStatusStore implements StatusStore {
   private readonly keys: RedisKeys;
+  private readonly noIdempotencyKey: string;
   /**
    * The records this process read last, with their revision. An update that follows a read of the
    * same record (a launch reads the record, creates the Kubernetes Job, then marks the record
@@ -74,13 +107,24 @@ export class RedisStatusStore implements StatusStore {
   private readonly lastRead = new Map<string, { doc: string; rev: string }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     component: string,
+    private readonly events: EventRecording = DEFAULT_EVENT_RECORDING,
   ) {
     this.keys = new RedisKeys(component);
+    this.noIdempotencyKey = this.keys.idempotency('');
   }
 
-  async create({ batch, jobs }: NewBatch): Promise<void> {
+  /** The keys and arguments event-scripts.ts takes off the end of a status write's. */
+  private eventKeys(batchName: string): string[] {
+    return [this.keys.events, this.keys.notifyPending(batchName), this.keys.notifyBatches];
+  }
+
+  private eventArgs(emit: boolean, batchName: string, stub: string): string[] {
+    return [String(this.events.streamMaxLen), this.events.notify ? '1' : '0', String(Date.now()), emit ? '1' : '0', batchName, stub];
+  }
+
+  async create({ batch, jobs }: NewBatch, idempotency?: IdempotentRequest): Promise<CreateOutcome> {
     const k = this.keys;
     const keys = [k.batch(batch.name), batch.batchType === 'job' ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.statusCounts, k.openBatches, k.finished];
     const createdMs = String(Date.parse(batch.created));
@@ -90,10 +134,23 @@ export class RedisStatusStore implements StatusStore {
     for (const job of jobs) {
       keys.push(k.job(job.record.name), k.payload(job.record.name));
       const hasPayload = job.payload !== undefined;
-      args.push(job.record.name, JSON.stringify(job.record), JSON.stringify(job.spec), job.payload ?? '', hasPayload ? '1' : '0', job.record.status);
+      args.push(job.record.name, JSON.stringify(job.record), JSON.stringify(job.spec), job.payload ?? '', hasPayload ? '1' : '0', job.record.status, String(job.record.priority ?? 0));
     }
-    const written = await createBatch.run(this.redis, keys, args);
+    // Without a key the script touches none; a fixed name stands in (computed once).
+    keys.push(k.waiting, k.waitingSeq, idempotency ? k.idempotency(idempotency.key) : this.noIdempotencyKey);
+    if (idempotency) {
+      const entry: IdempotencyEntry = { fingerprint: idempotency.fingerprint, batchName: batch.name };
+      args.push(JSON.stringify(entry), String(IDEMPOTENCY_TTL_SECONDS));
+    } else args.push('', '');
+    // The event keys and arguments go last: event-scripts.ts takes them off before CREATE_BATCH runs.
+    keys.push(...this.eventKeys(batch.name));
+    args.push(...this.eventArgs(true, batch.name, batchStub(batch)));
+    // Concurrent accepts read in one turn send their records together (benchmark 1).
+    coalesceWritesThisTurn(this.redis);
+    const written = await createBatch.runFlat(this.redis, keys, args);
+    if (typeof written === 'string') return { created: false, earlier: JSON.parse(written) as IdempotencyEntry };
     if (written !== 1) throw new BatchNameTakenError(batch.name);
+    return { created: true };
   }
 
   async getJob(name: string): Promise<JobRecord | undefined> {
@@ -144,7 +201,7 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async readIndex(index: ListIndex, after: IndexEntry | undefined, count: number): Promise<IndexEntry[]> {
-    const key = index === 'singles' ? this.keys.singles : this.keys.batches;
+    const key = index === 'singles' ? this.keys.singles : index === 'batches' ? this.keys.batches : this.keys.waiting;
     const args = after ? [String(count), String(after.score), after.name] : [String(count)];
     const reply = (await readIndex.runForBuffer(this.redis, [key], args)) as Buffer;
     const entries: IndexEntry[] = [];
@@ -157,6 +214,28 @@ export class RedisStatusStore implements StatusStore {
       } else name = line;
     });
     return entries;
+  }
+
+  async readIndexNewestFirst(index: ListIndex, before: IndexEntry | undefined, count: number): Promise<IndexEntry[]> {
+    const key = index === 'singles' ? this.keys.singles : this.keys.batches;
+    // Entries of equal score come in reverse name order, as the position's tie-break wants; those
+    // tied with `before` at or after its name are read and dropped, so ask for that many more.
+    const ties = before ? await this.redis.zcount(key, before.score, before.score) : 0;
+    const reply = await this.redis.zrevrangebyscore(key, before ? before.score : '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, count + ties);
+    const entries: IndexEntry[] = [];
+    for (let i = 0; i < reply.length && entries.length < count; i += 2) {
+      const entry = { name: reply[i], score: Number(reply[i + 1]) };
+      if (!before || entry.score < before.score || entry.name < before.name) entries.push(entry);
+    }
+    return entries;
+  }
+
+  async listBatchesEndedSince(since: Date): Promise<string[]> {
+    // One MULTI: a batch that finishes between two separate reads would be in neither answer.
+    const replies = await this.redis.multi().hkeys(this.keys.openBatches).zrangebyscore(this.keys.finished, since.getTime(), '+inf').exec();
+    const [[openError, open], [finishedError, finished]] = replies as [[Error | null, string[]], [Error | null, string[]]];
+    if (openError || finishedError) throw openError ?? finishedError;
+    return [...new Set([...open, ...finished])];
   }
 
   async listSingleJobs(): Promise<JobRecord[]> {
@@ -209,8 +288,11 @@ export class RedisStatusStore implements StatusStore {
       const k = this.keys;
       const result = await compareAndSet.run(
         this.redis,
-        [key, k.unfinished, k.statusCounts, k.openBatches, k.finished, k.dispatchOutbox],
-        [rev, JSON.stringify(next), name, final, current.status, next.status, wasFinal, current.batchName, endedMs, newRun],
+        [key, k.unfinished, k.statusCounts, k.openBatches, k.finished, k.dispatchOutbox, k.slots, k.waiting, k.waitingSeq, ...this.eventKeys(current.batchName)],
+        [
+          ...[rev, JSON.stringify(next), name, final, current.status, next.status, wasFinal, current.batchName, endedMs, newRun, String(next.priority ?? 0)],
+          ...this.eventArgs(visibleState(current) !== visibleState(next), current.batchName, ''),
+        ],
       );
       if (result === 1) return { record: next, changed: true };
       if (result === -1) return { changed: false };
@@ -252,8 +334,11 @@ export class RedisStatusStore implements StatusStore {
     const single = batch.batchType === 'job';
     const keys = [k.batch(name), single ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.cleanupOutbox, k.statusCounts, k.openBatches, k.finished];
     for (const job of batch.jobNames) keys.push(k.job(job), k.payload(job));
+    keys.push(k.slots, k.waiting, k.waitingSeq);
+    keys.push(...this.eventKeys(name));
     const indexMember = single ? batch.jobNames[0] : name;
-    const [result, ...rest] = (await removeBatch.run(this.redis, keys, [indexMember, name, cutoff, ...batch.jobNames])) as [number, ...(string | number)[]];
+    const args = [indexMember, name, cutoff, ...batch.jobNames, ...this.eventArgs(true, name, batchStub(batch))];
+    const [result, ...rest] = (await removeBatch.run(this.redis, keys, args)) as [number, ...(string | number)[]];
     return {
       removed: result === 1,
       jobNames: batch.jobNames,
@@ -277,7 +362,8 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async markDispatched(names: string[]): Promise<void> {
-    if (names.length) await this.redis.srem(this.keys.dispatchOutbox, names);
+    // Flat (sendFlat): every group-committed hand-off of the accept path ends here.
+    if (names.length) await sendFlat(this.redis, 'srem', [this.keys.dispatchOutbox].concat(names));
   }
 
   pendingCleanup(): Promise<string[]> {
@@ -285,6 +371,43 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async markCleaned(names: string[]): Promise<void> {
-    if (names.length) await this.redis.srem(this.keys.cleanupOutbox, names);
+    if (names.length) await sendFlat(this.redis, 'srem', [this.keys.cleanupOutbox].concat(names));
+  }
+
+  async isDispatchPending(name: string): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.dispatchOutbox, name)) === 1;
+  }
+
+  async queuePosition(name: string): Promise<number | undefined> {
+    const rank = await this.redis.zrank(this.keys.waiting, name);
+    return rank === null ? undefined : rank + 1;
+  }
+
+  countWaitingBefore(score: number): Promise<number> {
+    return this.redis.zcount(this.keys.waiting, '-inf', `(${score}`);
+  }
+
+  async takeSlot(run: JobRun, cap: number): Promise<SlotTake> {
+    const result = await takeSlot.run(this.redis, [this.keys.slots, this.keys.job(run.name)], [run.name, String(cap), String(Date.now()), String(run.generation)]);
+    return result === 1 ? 'held' : result === 0 ? 'full' : 'not-waiting';
+  }
+
+  slotsInUse(): Promise<number> {
+    return this.redis.hlen(this.keys.slots);
+  }
+
+  async reconcileSlots(): Promise<string[]> {
+    const holders = await this.redis.hkeys(this.keys.slots);
+    const finals = `|${Object.values(JobStatus).filter(isFinal).join('|')}|`;
+    const released: string[] = [];
+    for (let start = 0; start < holders.length; start += DOCS_PER_CALL) {
+      const names = holders.slice(start, start + DOCS_PER_CALL);
+      const keys = [this.keys.slots, ...names.map((name) => this.keys.job(name))];
+      released.push(...((await reconcileSlots.run(this.redis, keys, [finals, ...names])) as string[]));
+    }
+    return released;
   }
 }
+
+/** How long an Idempotency-Key names what its request created. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;

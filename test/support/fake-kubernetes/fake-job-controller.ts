@@ -97,7 +97,7 @@ export class FakeJobController {
   }
 
   private ownedPods(job: KubeObject): KubeObject[] {
-    return this.options.store.list('Pod', job.metadata.namespace).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+    return this.options.store.find('Pod', job.metadata.namespace!, (p) => controllerOf(p)?.uid === job.metadata.uid);
   }
 
   /** The first podFailurePolicy rule that matches the pod's non-zero exit codes, else Count. */
@@ -248,7 +248,7 @@ export class FakeJobController {
   private cascade(namespace: string, owner: KubeObject, policy: PropagationPolicy): void {
     const owned = (o: KubeObject) => (o.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid);
     for (const kind of ['Pod', 'Secret'] as const) {
-      for (const dependent of this.options.store.list(kind, namespace).filter(owned)) {
+      for (const dependent of this.options.store.find(kind, namespace, owned)) {
         if (policy === 'Orphan') {
           this.options.store.update(kind, namespace, dependent.metadata.name, (d) => {
             d.metadata.ownerReferences = (d.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);

@@ -75,8 +75,8 @@ export class FakeKubelet {
     if (event.kind === 'Pod' && event.type === 'ADDED') setImmediate(() => this.startPod(event.namespace, event.object.metadata.name));
     // A pod waiting for its Secret volume starts once the Secret exists.
     if (event.kind === 'Secret' && event.type === 'ADDED') {
-      for (const pod of this.options.store.list('Pod', event.namespace)) {
-        if (this.waitsForSecret(pod, event.object.metadata.name)) setImmediate(() => this.startPod(event.namespace, pod.metadata.name));
+      for (const pod of this.options.store.find('Pod', event.namespace, (p) => this.waitsForSecret(p, event.object.metadata.name))) {
+        setImmediate(() => this.startPod(event.namespace, pod.metadata.name));
       }
     }
   }

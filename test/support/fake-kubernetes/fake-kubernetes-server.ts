@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { FakeJobController, type PropagationPolicy } from './fake-job-controller';
 import { type FakeImage, FakeKubelet } from './fake-kubelet';
 import { matches, parseSelector, type Requirement, SelectorError } from './label-selector';
-import { AlreadyExistsError, type KubeObject, type Kind, ObjectStore, type StoreEvent } from './object-store';
+import { AlreadyExistsError, ContinueExpiredError, InvalidContinueError, type KubeObject, type Kind, ObjectStore, type StoreEvent } from './object-store';
 import { type Cause, validateJob, validatePod, validateSecret } from './validation';
 
 export interface FakeKubernetesOptions {
@@ -181,6 +181,11 @@ export class FakeKubernetesServer {
     }
   }
 
+  /** How many watch streams are open (for tests that must act once the clients watch). */
+  get openWatches(): number {
+    return this.watches.size;
+  }
+
   /** Ends every open watch stream cleanly, as the API server does after timeoutSeconds. */
   endWatches(): void {
     for (const watch of [...this.watches]) {
@@ -286,6 +291,10 @@ export class FakeKubernetesServer {
       send(code, result);
     } catch (error) {
       if (error instanceof SelectorError) return send(400, status(400, 'BadRequest', error.message));
+      if (error instanceof InvalidContinueError) return send(400, status(400, 'BadRequest', error.message));
+      if (error instanceof ContinueExpiredError) {
+        return send(410, status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'));
+      }
       if (error instanceof SyntaxError) return send(400, status(400, 'BadRequest', `invalid JSON: ${error.message}`));
       send(500, status(500, 'InternalError', (error as Error).message));
     }
@@ -305,8 +314,15 @@ export class FakeKubernetesServer {
     const notFound = (): [number, KubeObject] => [404, notFoundStatus(route)];
     switch (verb) {
       case 'list': {
-        const items = this.store.list(kind, route.namespace, parseSelector(query.get('labelSelector')));
-        return [200, { apiVersion: kind === 'Job' ? 'batch/v1' : 'v1', kind: `${kind}List`, metadata: { name: '', resourceVersion: String(this.store.resourceVersion) }, items }];
+        // limit and continue as kube-apiserver takes them (a limit that is not > 0 means all).
+        const limit = Number.parseInt(query.get('limit') ?? '', 10);
+        const page = this.store.listPage(kind, route.namespace, parseSelector(query.get('labelSelector')), limit > 0 ? limit : undefined, query.get('continue') || undefined);
+        const metadata = {
+          resourceVersion: String(page.resourceVersion),
+          ...(page.continue !== undefined && { continue: page.continue }),
+          ...(page.remainingItemCount !== undefined && { remainingItemCount: page.remainingItemCount }),
+        };
+        return [200, { apiVersion: kind === 'Job' ? 'batch/v1' : 'v1', kind: `${kind}List`, metadata, items: page.items } as unknown as KubeObject];
       }
       case 'get': {
         const object = this.store.get(kind, route.namespace, route.name!);

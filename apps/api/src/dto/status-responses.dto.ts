@@ -77,6 +77,15 @@ export class JobStatusDto {
   restart?: string;
   @ApiPropertyOptional({ type: () => [PodStatusDto], description: 'Every attempt, those of earlier runs (before a restart) first.' })
   podStatuses?: PodStatusDto[];
+  @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: 0, maximum: 1000, description: 'Extension: the priority, when one was set on the job, its batch defaults or the job component.' })
+  priority?: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int64',
+    minimum: 1,
+    description: 'Extension: a Waiting job\'s place in the launch order (1 launches next); on GET of one job only.',
+  })
+  queuePosition?: number;
 }
 
 @ApiSchema({ name: 'BatchStatus', description: 'The state of a batch; its status is derived from its jobs.' })
@@ -127,4 +136,16 @@ export class StatusDto {
   reason?: string;
   @ApiProperty({ type: 'integer', format: 'int64', example: 404 })
   code!: number;
+}
+
+@ApiSchema({
+  name: 'Notification',
+  description:
+    'A webhook body and an event of GET /api/v1/events: the BatchStatus of the batch (a single job as its batch of type job) with the event and only the jobs it is about.',
+})
+export class NotificationDto extends BatchStatusDto {
+  @ApiProperty({ enum: ['Create', 'Update', 'Delete'], example: 'Update' })
+  event!: string;
+  @ApiProperty({ type: () => [JobStatusDto], description: 'Only the jobs this event is about, as the change left them; a job that changed twice in one webhook delivery is in it twice, in order.' })
+  declare jobStatuses: JobStatusDto[];
 }

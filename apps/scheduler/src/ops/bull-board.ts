@@ -1,11 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '@rjs/config';
-import { REDACTED } from '@rjs/platform';
+import { REDACTED, requireBasicAuth } from '@rjs/platform';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -38,26 +37,10 @@ export function mountBullBoard(fastify: FastifyInstance, options: BullBoardOptio
 
   fastify.register(
     async (scope) => {
-      if (options.credentials) scope.addHook('onRequest', requireBasicAuth(options.credentials));
+      if (options.credentials) scope.addHook('onRequest', requireBasicAuth(options.credentials, 'Bull Board'));
       scope.setNotFoundHandler((_request, reply) => reply.code(404).send({ message: 'not found' }));
       await scope.register(serverAdapter.registerPlugin());
     },
     { prefix: BULL_BOARD_PATH },
   );
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
-
-function requireBasicAuth({ user, password }: { user: string; password: string }) {
-  // Compared as digests: equal lengths for timingSafeEqual, and no early exit on the first wrong byte.
-  const expected = sha256(`${user}:${password}`);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const match = /^Basic +([A-Za-z0-9+/=]+)$/i.exec(request.headers.authorization ?? '');
-    const given = match ? Buffer.from(match[1], 'base64').toString('utf8') : undefined;
-    if (given !== undefined && timingSafeEqual(sha256(given), expected)) return;
-    return reply
-      .code(401)
-      .header('WWW-Authenticate', 'Basic realm="Bull Board", charset="UTF-8"')
-      .send({ message: 'authentication required' });
-  };
 }

@@ -2,10 +2,10 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '@rjs/config';
-import type { BullMqWorkQueue } from '@rjs/queue';
+import { BullMqNotificationQueue, type BullMqWorkQueue } from '@rjs/queue';
 import type { Logger } from '@rjs/platform';
 import { APP_CONFIG, LOGGER, WORK_QUEUE } from '@rjs/platform';
-import { bullBoardOptions, mountBullBoard } from './bull-board';
+import type * as BullBoardFile from './bull-board';
 import { observeHttp } from './http-observability';
 import { Metrics } from '@rjs/platform';
 
@@ -18,6 +18,7 @@ export class OpsHttp implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(WORK_QUEUE) private readonly queue: BullMqWorkQueue,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly notifications: BullMqNotificationQueue,
   ) {}
 
   onModuleInit(): void {
@@ -28,6 +29,10 @@ export class OpsHttp implements OnModuleInit {
     // redaction paths name (payload, variables...); checking them cost some 10 µs a request,
     // about a tenth of accepting a job (benchmark 1), so these lines skip it.
     observeHttp(fastify, this.metrics, this.logger.child({}, { redact: [] }));
-    mountBullBoard(fastify, bullBoardOptions(this.config, [this.queue.launchQueue, this.queue.controlQueue]));
+    // The board is for the processes that handle queues (api, worker); a watcher alone never
+    // touches one, and loading the board and its static file server cost it some 10 MB (9b).
+    if (!this.config.roles.some((role) => role === 'api' || role === 'worker')) return;
+    const { bullBoardOptions, mountBullBoard } = require('./bull-board') as typeof BullBoardFile;
+    mountBullBoard(fastify, bullBoardOptions(this.config, [this.queue.launchQueue, this.queue.controlQueue, this.notifications.queue]));
   }
 }

@@ -12,3 +12,4 @@ export * from './restart-jobs';
 export * from './copy-jobs';
 export * from './stored-jobs';
 export * from './read-job-logs';
+export * from './console-queries';

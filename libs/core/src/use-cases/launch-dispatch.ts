@@ -11,38 +11,60 @@ interface Waiter {
  * The second step of accepting (or restarting) jobs: hands their runs to the launch queue, then
  * clears them from the dispatch outbox. Concurrent requests share these round trips (group commit): while one dispatch
  * is in flight, the jobs accepted meanwhile wait and go together in the next one, as one addBulk
- * and one SREM. A request that comes alone goes at once; under load a round trip carries the jobs
+ * and one SREM. A request that comes alone goes at the end of its event-loop turn; under load a round trip carries the jobs
  * of many requests instead of two per request. Each caller's promise settles with its own dispatch.
- * What waits is bounded by the requests in flight, each of which awaits its dispatch.
+ * `pendingRuns` tells callers that do not await their dispatch how much waits, so that they can.
  */
 export class LaunchDispatch {
   private waiting: Waiter[] = [];
   private flushing = false;
+  private currentFlush: Promise<void> = Promise.resolve();
+  private pending = 0;
 
   constructor(
     private readonly queue: WorkQueue,
     private readonly store: StatusStore,
   ) {}
 
+  /** Runs handed to dispatch() and not yet queued (or failed). */
+  get pendingRuns(): number {
+    return this.pending;
+  }
+
+  /** Settles when `runs` are queued and cleared from the outbox; with no runs, when every run handed over before is. */
   dispatch(runs: JobRun[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ runs, resolve, reject });
-      if (!this.flushing) void this.flush();
+      this.pending += runs.length;
+      if (!this.flushing) {
+        // From the end of this turn of the event loop: the answers of the requests read in it are
+        // written first, and their jobs go together.
+        this.flushing = true;
+        this.currentFlush = new Promise<void>((start) => setImmediate(start)).then(() => this.flush());
+      }
     });
   }
 
+  /** Resolves once nothing waits: what was handed over is queued, or failed and left to recovery. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.currentFlush;
+  }
+
   private async flush(): Promise<void> {
-    this.flushing = true;
     while (this.waiting.length) {
       const batch = this.waiting;
       this.waiting = [];
       const runs = batch.flatMap((w) => w.runs);
       try {
-        await this.queue.enqueueLaunch(runs);
-        await this.store.markDispatched(runs.map((run) => run.name));
+        if (runs.length) {
+          await this.queue.enqueueLaunch(runs);
+          await this.store.markDispatched(runs.map((run) => run.name));
+        }
         for (const w of batch) w.resolve();
       } catch (error) {
         for (const w of batch) w.reject(error);
+      } finally {
+        this.pending -= runs.length;
       }
     }
     this.flushing = false;

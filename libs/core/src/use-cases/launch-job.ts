@@ -5,7 +5,8 @@ import { generationOf, rfc3339 } from '../records';
 import { markLaunched } from '../transitions';
 import type { ObservationRecorder } from './record-observation';
 
-export type LaunchOutcome = 'launched' | 'skipped' | 'gone' | 'stopped' | 'failed';
+/** `deferred`: every launch slot (MAX_ACTIVE_JOBS) is taken; the job stays Waiting and the work is to be tried again. */
+export type LaunchOutcome = 'launched' | 'skipped' | 'gone' | 'stopped' | 'failed' | 'deferred';
 
 /**
  * Hands one queued run of a job to the runtime, at most once: the record decides whether the job
@@ -19,6 +20,8 @@ export class JobLauncher {
     private readonly runtime: JobRuntime,
     private readonly recorder: ObservationRecorder,
     private readonly clock: Clock,
+    /** MAX_ACTIVE_JOBS; undefined: no cap, and no slot is taken. */
+    private readonly maxActiveJobs?: number,
   ) {}
 
   /** Throws RuntimeUnavailableError (retry later); permanent failures fail the job and return 'failed'. */
@@ -29,6 +32,13 @@ export class JobLauncher {
     // Work of an earlier run (the job was restarted since), or a run that was stopped or has ended.
     if (generationOf(record) !== generation || isFinal(record.status) || record.status === JobStatus.Stopping) return 'skipped';
     if (!spec) return 'gone';
+    // The slot is taken before anything reaches the runtime; the status write path gives it back
+    // when the job's record becomes final (COMPARE_AND_SET), a delete with the record.
+    if (this.maxActiveJobs !== undefined) {
+      const slot = await this.store.takeSlot({ name: jobName, generation }, this.maxActiveJobs);
+      if (slot === 'full') return 'deferred';
+      if (slot === 'not-waiting') return 'skipped';
+    }
     // The payload stays in Redis (restart and copy need it); a launch that is retried reads it again.
     const payload = spec.hasPayload ? await this.store.getPayload(jobName) : undefined;
     if (spec.hasPayload && payload === undefined) return this.fail(jobName, generation, 'the payload of the job was lost before launch');

@@ -49,7 +49,8 @@ export class Recovery {
 /**
  * A launched job whose runtime object vanished (deleted by hand, lost with its node or process)
  * would otherwise say Active or Running forever: give it a final status with a message.
- * `runtime.has` must answer from the runtime itself, not from a cache that may lag a fresh launch.
+ * `runtime.has` must not answer false from a cache that may lag a fresh launch (a cache that
+ * holds the job may answer true: a deletion since then is reported by the runtime's own watch).
  */
 export class VanishedJobReconciler {
   constructor(

@@ -128,6 +128,42 @@ const cases: Case[] = [
   ['mounts nothing without a payload', () => manifest(), (m) => [podSpec(m).volumes, container(m).volumeMounts], [undefined, undefined]],
   ['does not hand the job an API token', () => manifest(), (m) => podSpec(m).automountServiceAccountToken, false],
   [
+    'hardens the job pod by default: no privilege escalation, every capability dropped, RuntimeDefault seccomp',
+    () => manifest(),
+    (m) => [podSpec(m).securityContext, container(m).securityContext],
+    [{ seccompProfile: { type: 'RuntimeDefault' } }, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }],
+  ],
+  [
+    'keeps the hardening whatever the job asks (a request has no say in it)',
+    () => manifest({ command: ['sudo', 'run'], variables: { SECCOMP: 'Unconfined' }, resources: { limits: { cpu: '2' } } }),
+    (m) => [podSpec(m).securityContext, container(m).securityContext],
+    [{ seccompProfile: { type: 'RuntimeDefault' } }, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }],
+  ],
+  [
+    'lets the configuration allow privilege escalation',
+    () => manifest({}, { podSecurity: { allowPrivilegeEscalation: true } }),
+    (m) => [podSpec(m).securityContext, container(m).securityContext],
+    [{ seccompProfile: { type: 'RuntimeDefault' } }, { allowPrivilegeEscalation: true, capabilities: { drop: ['ALL'] } }],
+  ],
+  [
+    'lets the configuration add capabilities back after dropping ALL',
+    () => manifest({}, { podSecurity: { capabilitiesAdd: ['NET_BIND_SERVICE', 'CHOWN'] } }),
+    (m) => container(m).securityContext,
+    { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE', 'CHOWN'] } },
+  ],
+  [
+    'lets the configuration choose another seccomp profile',
+    () => manifest({}, { podSecurity: { seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/jobs.json' } } }),
+    (m) => podSpec(m).securityContext,
+    { seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/jobs.json' } },
+  ],
+  [
+    'lets the configuration run the pod Unconfined',
+    () => manifest({}, { podSecurity: { seccompProfile: { type: 'Unconfined' } } }),
+    (m) => podSpec(m).securityContext,
+    { seccompProfile: { type: 'Unconfined' } },
+  ],
+  [
     'places a runtime.nodeType on its nodes (radix-nodetype label and taint)',
     () => manifest({ runtime: { nodeType: 'memory-optimized-2-v1' } }),
     (m) => [matchExpressions(m), podSpec(m).tolerations],

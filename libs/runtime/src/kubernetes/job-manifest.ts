@@ -1,11 +1,14 @@
 import type {
+  V1Capabilities,
   V1Container,
   V1EnvVar,
   V1Job,
   V1PodFailurePolicy,
+  V1PodSecurityContext,
   V1PodSpec,
   V1ResourceRequirements,
   V1Secret,
+  V1SecurityContext,
 } from '@kubernetes/client-node';
 import type { FailurePolicy, ResolvedJob } from '@rjs/core';
 import { resolveImage } from './image-reference';
@@ -22,6 +25,31 @@ export interface ManifestOptions {
   nodeTypes: NodeTypeMapping;
   /** The architecture of a job that names none (the component's runtime.architecture); default amd64. */
   defaultArchitecture?: string;
+  /** Relaxations of the job pods' hardened defaults, from the scheduler's configuration (never from a request). */
+  podSecurity?: JobPodSecurity;
+}
+
+/**
+ * What the operator may relax of a job pod's hardening, for the one component a scheduler serves
+ * (JOB_ALLOW_PRIVILEGE_ESCALATION, JOB_CAPABILITIES_ADD, JOB_SECCOMP_PROFILE). Omitted: the default.
+ */
+export interface JobPodSecurity {
+  /** Default false (setuid binaries such as sudo gain nothing). */
+  allowPrivilegeEscalation?: boolean;
+  /** Capabilities added back after dropping ALL; default none. */
+  capabilitiesAdd?: string[];
+  /** Default RuntimeDefault; `Localhost` needs `localhostProfile`. */
+  seccompProfile?: { type: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostProfile?: string };
+}
+
+/** The hardened defaults (the Pod Security Standard "restricted" asks for each), with the configured relaxations. */
+export function jobSecurityContexts(security: JobPodSecurity = {}): { pod: V1PodSecurityContext; container: V1SecurityContext } {
+  const capabilities: V1Capabilities = { drop: ['ALL'] };
+  if (security.capabilitiesAdd?.length) capabilities.add = [...security.capabilitiesAdd];
+  return {
+    pod: { seccompProfile: { ...(security.seccompProfile ?? { type: 'RuntimeDefault' }) } },
+    container: { allowPrivilegeEscalation: security.allowPrivilegeEscalation ?? false, capabilities },
+  };
 }
 
 /** The job cannot be turned into a valid Job (no image, an unfilled image placeholder...). */
@@ -72,8 +100,8 @@ function imageOf(job: ResolvedJob): string {
   return image;
 }
 
-function containerOf(job: ResolvedJob, placement: Placement, withPayload: boolean): V1Container {
-  const container: V1Container = { name: containerName(job.component), image: imageOf(job), env: envOf(job) };
+function containerOf(job: ResolvedJob, placement: Placement, withPayload: boolean, security: V1SecurityContext): V1Container {
+  const container: V1Container = { name: containerName(job.component), image: imageOf(job), env: envOf(job), securityContext: security };
   // undefined: nothing configured; []: a deliberate override. Both leave the image's ENTRYPOINT/CMD.
   if (job.command?.length) container.command = [...job.command];
   if (job.args?.length) container.args = [...job.args];
@@ -85,14 +113,16 @@ function containerOf(job: ResolvedJob, placement: Placement, withPayload: boolea
   return container;
 }
 
-function podSpecOf(job: ResolvedJob, placement: Placement, withPayload: boolean): V1PodSpec {
+function podSpecOf(job: ResolvedJob, placement: Placement, withPayload: boolean, podSecurity?: JobPodSecurity): V1PodSpec {
+  const security = jobSecurityContexts(podSecurity);
   const spec: V1PodSpec = {
     restartPolicy: 'Never',
     // The job program does not talk to the Kubernetes API; do not hand it a token.
     automountServiceAccountToken: false,
     // Service env vars would leak the namespace's services into the job's environment.
     enableServiceLinks: false,
-    containers: [containerOf(job, placement, withPayload)],
+    securityContext: security.pod,
+    containers: [containerOf(job, placement, withPayload, security.container)],
   };
   if (withPayload && job.payloadPath) {
     spec.volumes = [{ name: PAYLOAD_VOLUME, secret: { secretName: payloadSecretName(job.name) } }];
@@ -139,7 +169,7 @@ export function buildJobManifest(job: ResolvedJob, options: ManifestOptions, wit
     spec: {
       backoffLimit: job.backoffLimit,
       activeDeadlineSeconds: job.timeLimitSeconds,
-      template: { metadata: { labels: { ...labels }, ...(annotations && { annotations }) }, spec: podSpecOf(job, placement, withPayload) },
+      template: { metadata: { labels: { ...labels }, ...(annotations && { annotations }) }, spec: podSpecOf(job, placement, withPayload, options.podSecurity) },
     },
   };
   const spec = manifest.spec!;

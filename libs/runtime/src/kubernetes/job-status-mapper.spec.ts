@@ -1,6 +1,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Observation } from '@rjs/core';
 import { observeJob, podStatusOf, stoppedPodStatuses } from './job-status-mapper';
+import { jobStatusFields, podStatusFields } from './status-fields';
 import { makeJob, makePod } from './testing/kube-object-builders';
 
 const NOW = new Date('2024-05-01T10:03:30.123Z');
@@ -172,6 +173,13 @@ const cases: Case[] = [
 describe('observeJob', () => {
   it.each(cases)('%s', (_description, job, pods, expected) => {
     expect(observeJob(job, pods, NOW)).toMatchObject(expected);
+  });
+
+  // The watcher's caches keep only some fields of each object (status-fields.ts): the mapper must see the same.
+  it.each(cases)('maps the cached fields alike: %s', (_description, job, pods) => {
+    const stoppedFromCache = stoppedPodStatuses(pods.map(podStatusFields));
+    expect(observeJob(jobStatusFields(job), pods.map(podStatusFields), NOW)).toEqual(observeJob(job, pods, NOW));
+    expect(stoppedFromCache).toEqual(stoppedPodStatuses(pods));
   });
 
   it('reads raw watch JSON (RFC3339 strings) the same as deserialized list objects (Date)', () => {

@@ -13,7 +13,7 @@ import { generationOfObject } from './labels';
  * code and end time reach the record before it becomes final and stops changing.
  */
 
-/** List responses are deserialized (Date); watch events carry raw JSON (RFC3339 strings). */
+/** Lists and watch events carry raw JSON (RFC3339 strings); a Date is taken too (the client's deserialized objects). */
 type Time = Date | string | undefined | null;
 
 export function toTimestamp(time: Time): string | undefined {

@@ -4,7 +4,7 @@ import { type AttemptRef, DomainError, ErrorCode, type JobLogs, type LogReadOpti
 import { describeError, isTransient, messageOf, statusCodeOf } from './api-errors';
 import { containerName } from './job-manifest';
 import { defaultNamespace, KubernetesApi, loadDefaultKubeConfig } from './kubernetes-api';
-import { DEFAULT_BURST, DEFAULT_QPS, TokenBucket } from './token-bucket';
+import { apiServerLimiter, type TokenBucket } from './token-bucket';
 
 export interface KubernetesJobLogsOptions {
   /** The job component: its pods' container is named after it. */
@@ -34,7 +34,7 @@ export class KubernetesJobLogs implements JobLogs {
 
   constructor(options: KubernetesJobLogsOptions) {
     const kubeConfig = options.kubeConfig ?? loadDefaultKubeConfig();
-    this.limiter = new TokenBucket(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST);
+    this.limiter = apiServerLimiter(options);
     this.api = new KubernetesApi(kubeConfig, options.namespace || defaultNamespace(kubeConfig), this.limiter, options.requestTimeoutMs ?? 30_000, options.onApiError);
     this.container = containerName(options.component);
   }

@@ -121,6 +121,17 @@ describe('ResourceInformer', () => {
     expect(informer.isSynced()).toBe(true);
   });
 
+  it('is not synced between a 410 and the relist that follows it', async () => {
+    let heal!: (list: ListResult<KubernetesObject>) => void;
+    source.lists.push(new Promise((resolve) => (heal = resolve)));
+    source.current.end(Object.assign(new Error('Gone'), { statusCode: 410 }));
+    await until(() => source.listCalls === 2, 'the relist');
+    expect(informer.isSynced()).toBe(false);
+    heal({ items: [obj('a', '1')], resourceVersion: '25' });
+    await until(() => source.watches.length === 2, 'a watch after the relist');
+    expect(informer.isSynced()).toBe(true);
+  });
+
   it('after an error is not synced, backs off, relists, and is synced again', async () => {
     let heal!: (list: ListResult<KubernetesObject>) => void;
     source.lists.push(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));

@@ -6,7 +6,8 @@ import type { KubernetesRuntimeLogger } from './runtime-logger';
 
 /** Where an informer reads from: a list, and a watch that continues from the list's resourceVersion. */
 export interface ListWatchSource<T> {
-  list(): Promise<ListResult<T>>;
+  /** `transform` is applied to each item as its page arrives, so whole pages do not pile up. */
+  list(transform: (object: T) => T): Promise<ListResult<T>>;
   watch(resourceVersion: string, timeoutSeconds: number, onEvent: WatchCallback, onDone: (error?: unknown) => void): Promise<WatchHandle>;
 }
 
@@ -36,6 +37,11 @@ export interface ResourceInformerOptions<T> {
   watchTimeoutSeconds: number;
   /** Groups objects for lookups, e.g. pods by the job they belong to. */
   indexBy?: (object: T) => string | undefined;
+  /**
+   * What the cache keeps of each object, applied as it arrives (list and watch): the fields its
+   * readers need (client-go's SetTransform). Listeners see the transformed object. Default: all.
+   */
+  transform?: (object: T) => T;
   logger: KubernetesRuntimeLogger;
 }
 
@@ -154,6 +160,8 @@ export class ResourceInformer<T extends KubernetesObject> {
     if (outcome.ended === 'gone') {
       this.options.logger.info({ informer: this.options.name }, `${this.options.name} informer: resourceVersion expired (410 Gone); relisting`);
       this.resourceVersion = '';
+      // The cache may have missed changes that can no longer be replayed: not synced until the relist.
+      this.synced = false;
     }
     if (outcome.events === 0 && outcome.durationMs < MIN_HEALTHY_WATCH_MS) {
       // A server that ends every watch at once must not make us spin.
@@ -177,7 +185,7 @@ export class ResourceInformer<T extends KubernetesObject> {
   }
 
   private async relist(): Promise<void> {
-    const { items, resourceVersion } = await this.options.source.list();
+    const { items, resourceVersion } = await this.options.source.list(this.options.transform ?? ((object) => object));
     if (this.stopped) return;
     const seen = new Set<string>();
     for (const item of items) {
@@ -252,7 +260,7 @@ export class ResourceInformer<T extends KubernetesObject> {
         if (version) this.resourceVersion = version;
         if (type === 'BOOKMARK') return;
         events++;
-        this.apply(type, object as T);
+        this.apply(type, this.options.transform ? this.options.transform(object as T) : (object as T));
       };
       this.options.source
         .watch(this.resourceVersion, timeoutSeconds, onEvent, finish)

@@ -1,0 +1,49 @@
+import { JobAcceptor, type JobRun, MAX_RUNS_AWAITING_HANDOFF, systemClock, type WorkQueue } from '@rjs/core';
+import { RedisKeys } from '@rjs/store';
+import { eventually } from '../support/eventually';
+import { COMPONENT, storeOnTestRedis } from './store-fixtures';
+
+/** A launch queue whose addBulk hangs until released, as one on a Redis that stopped answering. */
+function stalledQueue() {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const queued: string[] = [];
+  const queue = {
+    enqueueLaunch: async (runs: JobRun[]) => {
+      await released;
+      queued.push(...runs.map((run) => run.name));
+    },
+  } as unknown as WorkQueue;
+  return { queue, queued, release };
+}
+
+const settledWithin = (promise: Promise<unknown>, ms: number) =>
+  Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+
+/** Accepting answers once the records and the outbox are written, and holds a bounded hand-off backlog. */
+describe('the hand-off that follows an accept (real redis-server)', () => {
+  const context = storeOnTestRedis();
+  const component = { name: COMPONENT, schedulerPort: 8000, payloadPath: '/compute/args', image: 'compute:1' };
+
+  it('answers before the launch queue takes the jobs, and waits for its own hand-off past the bound', async () => {
+    const stalled = stalledQueue();
+    const acceptor = new JobAcceptor(component, context.store, stalled.queue, systemClock);
+    const outbox = new RedisKeys(COMPONENT).dispatchOutbox;
+
+    const first = await acceptor.acceptBatch({ jobScheduleDescriptions: [{}, {}] });
+    expect(await context.redis.smembers(outbox)).toEqual(expect.arrayContaining(first.jobs.map((job) => job.name)));
+    expect(stalled.queued).toEqual([]);
+
+    // This batch takes the runs waiting past the bound: its accept waits for the queue.
+    const big = acceptor.acceptBatch({ jobScheduleDescriptions: Array.from({ length: MAX_RUNS_AWAITING_HANDOFF }, () => ({})) });
+    await eventually(async () => (await context.redis.scard(outbox)) === MAX_RUNS_AWAITING_HANDOFF + 2, 'the big batch to be recorded', 30_000);
+    expect(await settledWithin(big, 300)).toBe(false);
+
+    stalled.release();
+    const accepted = await big;
+    await Promise.all([first.handedOff, accepted.handedOff]);
+    expect(stalled.queued).toHaveLength(MAX_RUNS_AWAITING_HANDOFF + 2);
+    expect(await context.redis.scard(outbox)).toBe(0);
+    await acceptor.drain();
+  }, 60_000);
+});
