@@ -202,6 +202,22 @@ describe('the job console in a real browser', () => {
     expect(refusal).toBe(`Stop refused: ${api.body.message}`);
   });
 
+  it('keeps the action buttons where they are while the facts above the jobs grow (a moving button takes clicks meant elsewhere)', async () => {
+    const batch = await post<BatchStatusView>(scheduler.url, '/api/v1/batches', { batchId: 'steady', jobScheduleDescriptions: [{ variables: { SLEEP_SECONDS: '600' } }] });
+    await jobReaches(scheduler.url, batch.jobStatuses![0].name, 'Running');
+    const page = await browse({ signedIn: true });
+    await page.goto(`${scheduler.url}/console/#/batches/${batch.name}`);
+    await page.locator('dd .status.s-Running').waitFor();
+    const deleteButton = page.getByRole('button', { name: 'Delete', exact: true });
+    const before = await deleteButton.boundingBox();
+
+    // Stopping adds the Ended fact to the batch's header.
+    expect((await http(scheduler.url, 'POST', `/api/v1/batches/${batch.name}/stop`)).status).toBe(200);
+    await page.locator('dd .status.s-Stopped').waitFor();
+    await page.getByText('Ended', { exact: true }).waitFor();
+    expect(await deleteButton.boundingBox()).toEqual(before);
+  });
+
   it('restarts a job, and copies and deletes a batch, each after a confirmation', async () => {
     const job = await post<JobStatusView>(scheduler.url, '/api/v1/jobs', { jobId: 'again', variables: { PRINT: 'hello' } });
     await jobReaches(scheduler.url, job.name, 'Succeeded');

@@ -71,13 +71,14 @@ export async function batchView(batchName, first, releases) {
   main.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/?kind=batches' }, 'Batches'), ' › ', batchName),
     h('h1', { tabindex: -1 }, `Batch ${batchName}`),
-    headerFacts,
+    // Above the facts, which grow as the batch runs: buttons that moved under the pointer would take a click meant elsewhere.
     actionBar('batch', actions.batch, batchName, undefined, (verb, body) => {
       if (verb === 'delete') location.hash = '#/?kind=batches';
       else if (verb === 'copy' && body.name) location.hash = `#/batches/${encodeURIComponent(body.name)}`;
       else refresh();
     }),
     problem,
+    headerFacts,
     h('h2', { id: 'jobs-title' }, 'Jobs'),
     countButtons,
     h('div', { class: 'table-wrap' }, h('table', { 'aria-labelledby': 'jobs-title' }, caption, h('thead', {}, headRow), tbody)),

@@ -20,9 +20,10 @@ export async function jobView(jobName, first, releases) {
   main.replaceChildren(
     crumbs,
     h('h1', { tabindex: -1 }, `Job ${jobName}`),
-    summary,
+    // Above the facts, which grow as the job runs: buttons that moved under the pointer would take a click meant elsewhere.
     actionsHolder,
     problem,
+    summary,
     h('h2', {}, 'Attempts'),
     attempts,
     h('h2', {}, 'Options'),
