@@ -82,6 +82,15 @@ export interface NewBatch {
 }
 
 /** RFC3339 in UTC with second precision, as the original returns it. */
+/** The last second formatted: accepting at thousands of requests a second formats the same one again and again. */
+let formattedSecond = NaN;
+let formatted = '';
+
 export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== formattedSecond) {
+    formatted = date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    formattedSecond = second;
+  }
+  return formatted;
 }
