@@ -34,8 +34,15 @@ export const acceptRate: Benchmark = {
     ]);
     try {
       const [scheduler, schedulerAof, nest, bare] = services;
-      const target = (label: string, service: (typeof services)[number]): Target => ({ label, url: service.info.url, path: '/api/v1/jobs', body: SMALL_JOB, pid: service.pid });
-      const targets = [target('scheduler', scheduler), target('aof', schedulerAof), target('nest', nest), target('fastify', bare)];
+      const target = (label: string, service: (typeof services)[number], redis: TestRedis): Target => ({
+        label,
+        url: service.info.url,
+        path: '/api/v1/jobs',
+        body: SMALL_JOB,
+        pid: service.pid,
+        redisPid: redis.pid,
+      });
+      const targets = [target('scheduler', scheduler, plain), target('aof', schedulerAof, aof), target('nest', nest, plain), target('fastify', bare, plain)];
       ctx.log(`loading ${targets.length} servers, ${ROUNDS} rounds x ${SECONDS_PER_ROUND} s each`);
       const r = await compareUnderLoad(targets, { connections: CONNECTIONS, rounds: ROUNDS, secondsPerRound: SECONDS_PER_ROUND, warmupSeconds: 2, });
       const s = r.get('scheduler')!;
@@ -74,7 +81,10 @@ export const acceptRate: Benchmark = {
       ];
       return {
         rows,
-        notes: [`Rates per round (req/s): ${[s, a, n, f].map((x) => `${x.label} ${x.roundRates.map(int).join(' / ')}`).join('; ')}.`],
+        notes: [
+          `Rates per round (req/s): ${[s, a, n, f].map((x) => `${x.label} ${x.roundRates.map(int).join(' / ')}`).join('; ')}.`,
+          `redis-server CPU per 2xx answer, on the same two cores: ${[s, a, n, f].map((x) => `${x.label} ${int(x.redisCpuPerRequestUs)} µs`).join(', ')}.`,
+        ],
       };
     } finally {
       await Promise.all(services.map((x) => x.stop()));

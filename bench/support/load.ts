@@ -11,6 +11,8 @@ export interface Target {
   body?: string | Buffer;
   /** The server's process, to count the CPU time it spends per request. */
   pid?: number;
+  /** Its redis-server's process: the Redis side of a request costs CPU on the same cores. */
+  redisPid?: number;
   /** Headers made afresh for every request (e.g. a new Idempotency-Key each time). */
   headersPerRequest?: () => Record<string, string>;
 }
@@ -30,6 +32,8 @@ export interface LoadSummary {
   roundRates: number[];
   /** CPU time of the server process per 2xx answer (µs), when its pid is known: steadier than rates on a busy host. */
   cpuPerRequestUs: number;
+  /** CPU time of its redis-server per 2xx answer (µs), when that pid is known. */
+  redisCpuPerRequestUs: number;
 }
 
 interface Sample {
@@ -38,6 +42,7 @@ interface Sample {
   seconds: number;
   latencies: number[];
   cpuMs: number;
+  redisCpuMs: number;
 }
 
 /** Closed-loop load: `connections` connections, each sending the next request when the answer came. */
@@ -46,6 +51,7 @@ async function hammer(target: Target, connections: number, seconds: number): Pro
   let ok = 0;
   let failed = 0;
   const cpuBefore = target.pid ? processCpuMs(target.pid) : Number.NaN;
+  const redisCpuBefore = target.redisPid ? processCpuMs(target.redisPid) : Number.NaN;
   const instance = autocannon({
     url: target.url + target.path,
     method: target.method ?? 'POST',
@@ -66,7 +72,8 @@ async function hammer(target: Target, connections: number, seconds: number): Pro
   });
   const result = await instance;
   const cpuMs = target.pid ? processCpuMs(target.pid) - cpuBefore : Number.NaN;
-  return { ok, failed: failed + result.errors, seconds: result.duration, latencies, cpuMs };
+  const redisCpuMs = target.redisPid ? processCpuMs(target.redisPid) - redisCpuBefore : Number.NaN;
+  return { ok, failed: failed + result.errors, seconds: result.duration, latencies, cpuMs, redisCpuMs };
 }
 
 export interface CompareOptions {
@@ -117,6 +124,7 @@ export async function compareUnderLoad(targets: Target[], options: CompareOption
       p99: percentile(latencies, 99),
       roundRates: list.map((x) => x.ok / x.seconds),
       cpuPerRequestUs: (list.reduce((n, x) => n + x.cpuMs, 0) * 1000) / ok,
+      redisCpuPerRequestUs: (list.reduce((n, x) => n + x.redisCpuMs, 0) * 1000) / ok,
     });
   }
   return summaries;

@@ -37,6 +37,11 @@ export class TestRedis {
     return `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
 
+  /** The redis-server's process id while it runs (benchmarks count its CPU time). */
+  get pid(): number | undefined {
+    return this.running ? this.process!.pid : undefined;
+  }
+
   /** Whether the redis-server process runs (kill() ends it, restart() starts it again). */
   get running(): boolean {
     return this.process !== undefined && this.process.exitCode === null;
