@@ -76,6 +76,8 @@ async function main(): Promise<void> {
       outcomes.push({ id: benchmark.id, title: benchmark.title, rows: result.rows, notes: [...benchmark.method, ...(result.notes ?? [])], seconds });
       log(`done in ${Math.round(seconds)} s`);
       console.log(textTable(result.rows));
+      // The figures behind the rows (rates per round, ...); the method is in the report only.
+      for (const note of result.notes ?? []) console.log(note);
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
       console.error(`[bench ${benchmark.id}] FAILED: ${error instanceof Error ? error.stack : String(error)}`);
