@@ -2,25 +2,10 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { ResolvedJob } from '@rjs/core';
 import { buildJobManifest, buildPayloadSecret, ManifestError, type ManifestOptions } from './job-manifest';
 import { DEFAULT_NODE_TYPE_MAPPING, PlacementError } from './node-types';
+import { RESOLVED_JOB_NAME, resolvedJob } from './testing/kube-object-builders';
 
-const NAME = 'batch-compute-20240501100000-abcdefgh-ijklmnop';
-
-function job(overrides: Partial<ResolvedJob> = {}): ResolvedJob {
-  return {
-    name: NAME,
-    batchName: 'batch-compute-20240501100000-abcdefgh',
-    batchType: 'batch',
-    component: 'compute',
-    image: 'registry.example.com/compute:1.0',
-    timeLimitSeconds: 43200,
-    backoffLimit: 0,
-    resources: {},
-    variables: {},
-    payloadPath: '/compute/args',
-    hasPayload: false,
-    ...overrides,
-  };
-}
+const NAME = RESOLVED_JOB_NAME;
+const job = resolvedJob;
 
 const OPTIONS: ManifestOptions = { namespace: 'jobs', ttlSecondsAfterFinished: 3600, nodeTypes: DEFAULT_NODE_TYPE_MAPPING };
 

@@ -1,9 +1,8 @@
-import type { ResolvedJob } from '@rjs/core';
 import { buildJobManifest } from './job-manifest';
 import { jobStatusFields, podStatusFields } from './status-fields';
 import { DEFAULT_NODE_TYPE_MAPPING } from './node-types';
 import { LabelKey } from './labels';
-import { makeJob, makePod } from './testing/kube-object-builders';
+import { makeJob, makePod, resolvedJob } from './testing/kube-object-builders';
 
 // Whether the mapper sees the same through these: job-status-mapper.spec.ts ("maps the cached fields alike").
 describe('the fields the watcher caches', () => {
@@ -33,19 +32,7 @@ describe('the fields the watcher caches', () => {
 
   it('makes a Job as this scheduler creates it several times smaller', () => {
     const job = buildJobManifest(
-      {
-        name: 'batch-compute-20240501100000-abcdefgh-ijklmnop',
-        batchName: 'batch-compute-20240501100000-abcdefgh',
-        batchType: 'batch',
-        component: 'compute',
-        image: 'registry.example.com/compute:1.0',
-        timeLimitSeconds: 43200,
-        backoffLimit: 0,
-        resources: {},
-        variables: {},
-        payloadPath: '/compute/args',
-        hasPayload: true,
-      } satisfies ResolvedJob,
+      resolvedJob({ hasPayload: true }),
       { namespace: 'jobs', nodeTypes: DEFAULT_NODE_TYPE_MAPPING },
       true,
     );

@@ -1,4 +1,5 @@
 import type { V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import type { ResolvedJob } from '@rjs/core';
 import { LabelKey, MANAGED_BY } from '../labels';
 
 /**
@@ -8,6 +9,26 @@ import { LabelKey, MANAGED_BY } from '../labels';
  */
 
 export const at = (time: string): Date => new Date(time);
+
+export const RESOLVED_JOB_NAME = 'batch-compute-20240501100000-abcdefgh-ijklmnop';
+
+/** A job of a batch of the `compute` component as the acceptor resolves it, with `overrides`. */
+export function resolvedJob(overrides: Partial<ResolvedJob> = {}): ResolvedJob {
+  return {
+    name: RESOLVED_JOB_NAME,
+    batchName: 'batch-compute-20240501100000-abcdefgh',
+    batchType: 'batch',
+    component: 'compute',
+    image: 'registry.example.com/compute:1.0',
+    timeLimitSeconds: 43200,
+    backoffLimit: 0,
+    resources: {},
+    variables: {},
+    payloadPath: '/compute/args',
+    hasPayload: false,
+    ...overrides,
+  };
+}
 
 export class JobBuilder {
   private readonly job: V1Job;
