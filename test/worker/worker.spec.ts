@@ -163,6 +163,41 @@ describe.each(REDIS_TOPOLOGIES)('worker role with the local runtime (JobAcceptor
     expect(processGone(pid)).toBe(true);
   });
 
+  it('retries a stop that fails until it goes through, with waits that stop growing at a minute', async () => {
+    const real = new LocalJobRuntime({ workDir: setup.workDir, maxRunning: 4, stopGraceSeconds: 2 });
+    let stopCalls = 0;
+    // The runtime refuses the first two stops, as an API server that is down would.
+    const flaky: JobRuntime = {
+      kind: 'local',
+      start: (onObservation) => real.start(onObservation),
+      launch: (job, payload) => real.launch(job, payload),
+      stop: async (name) => {
+        if (++stopCalls <= 2) throw new Error('connect ECONNREFUSED');
+        await real.stop(name);
+      },
+      remove: (name) => real.remove(name),
+      has: (name) => real.has(name),
+      close: () => real.close(),
+    };
+    const harness = await worker({ overrides: { runtime: flaky } });
+    const report = join(scratch, 'report.json');
+    const { jobs } = await harness.acceptor.acceptJob({ variables: { SLEEP_SECONDS: '300', REPORT_FILE: report } });
+    const pid = await readPid(report);
+    await recordIn(harness, jobs[0].name, 'Running');
+
+    await harness.stopper.stopSingleJob(jobs[0].name);
+
+    expect((await finalRecord(harness, jobs[0].name)).status).toBe('Stopped');
+    expect(processGone(pid)).toBe(true);
+    expect(stopCalls).toBe(3);
+    const [work] = await harness.controlQueue.getCompleted();
+    expect(work.attemptsMade).toBe(3);
+    // Never given up for a count of attempts; each wait is the workers' capped backoff (launch-retry.spec.ts).
+    // (Number.MAX_SAFE_INTEGER comes back from Redis rounded, as a Lua number.)
+    expect(work.opts.attempts).toBeGreaterThan(1e15);
+    expect(work.opts.backoff).toEqual({ type: 'control-retry' });
+  });
+
   it('deletes a running job: the record goes at once, the process and its files soon after', async () => {
     const harness = await worker();
     const report = join(scratch, 'report.json');

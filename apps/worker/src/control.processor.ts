@@ -8,7 +8,8 @@ import { QueueProcessor } from './queue-processor';
 
 /**
  * Stop and remove work for jobs that reached a runtime: one call into JobController. Errors that may
- * pass are rethrown for BullMQ to retry; a job left Stopping is queued again by recovery.
+ * pass are rethrown for BullMQ to retry (until they go through: CONTROL_WORK_OPTIONS); a job left
+ * Stopping is queued again by recovery.
  */
 @Injectable()
 export class ControlProcessor extends QueueProcessor {

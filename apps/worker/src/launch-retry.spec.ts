@@ -1,5 +1,5 @@
 import type { MinimalJob } from 'bullmq';
-import { durationInWords, launchBackoffStrategy, launchRetriesSpent } from './launch-retry';
+import { controlBackoffStrategy, durationInWords, launchBackoffStrategy, launchRetriesSpent } from './launch-retry';
 
 describe('launchBackoffStrategy', () => {
   const HOUR = 3_600_000;
@@ -48,5 +48,18 @@ describe('durationInWords', () => {
     [7 * 24 * 3600, '168h'],
   ])('%i s reads %s', (seconds, words) => {
     expect(durationInWords(seconds)).toBe(words);
+  });
+});
+
+describe('controlBackoffStrategy', () => {
+  it.each([
+    [1, 1000],
+    [2, 2000],
+    [6, 32_000],
+    [7, 60_000],
+    [20, 60_000],
+    [10_000, 60_000],
+  ])('waits %d -> %d ms: doubling from 1 s, never more than a minute however long the work fails', (attemptsMade, delay) => {
+    expect(controlBackoffStrategy(attemptsMade, 'control-retry', new Error('x'), { data: { action: 'stop', jobName: 'j' } } as unknown as MinimalJob)).toBe(delay);
   });
 });

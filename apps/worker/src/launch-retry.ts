@@ -17,6 +17,12 @@ export function launchBackoffStrategy(giveUpAfterMs: number, now: () => number =
   };
 }
 
+/** Waits between attempts of stop and remove work: 1 s, doubling to 1 min, for as long as it fails. */
+export const CONTROL_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
+
+/** BullMQ's backoff for control work (CONTROL_BACKOFF_TYPE). */
+export const controlBackoffStrategy: BackoffStrategy = (attemptsMade) => backoffDelay(attemptsMade, CONTROL_RETRY_BACKOFF);
+
 /** Whether work failing since `failingSince` has used up its give-up time. */
 export function launchRetriesSpent(failingSince: number, giveUpAfterMs: number, now: number): boolean {
   return now - failingSince >= giveUpAfterMs;

@@ -15,7 +15,7 @@ import { deliveryBackoffStrategy } from './notifications/delivery-retry';
 import { NotificationLoop } from './notifications/notification-loop';
 import { ControlProcessor } from './control.processor';
 import { LaunchProcessor } from './launch.processor';
-import { launchBackoffStrategy } from './launch-retry';
+import { controlBackoffStrategy, launchBackoffStrategy } from './launch-retry';
 import { processorOn, type QueueProcessor, WORKER_CONNECTION } from './queue-processor';
 import { RecoveryLoop } from './recovery-loop';
 import { redisReady } from './redis-ready';
@@ -103,7 +103,14 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
             settings: { backoffStrategy: launchBackoffStrategy(config.launchRetryTimeoutSeconds * 1000) },
           }),
         },
-        { provide: ControlProcessor, useClass: processorOn(ControlProcessor, controlQueueName(component), { ...worker, concurrency: options.controlConcurrency }) },
+        {
+          provide: ControlProcessor,
+          useClass: processorOn(ControlProcessor, controlQueueName(component), {
+            ...worker,
+            concurrency: options.controlConcurrency,
+            settings: { backoffStrategy: controlBackoffStrategy },
+          }),
+        },
         {
           provide: DeliveryProcessor,
           // One delivery per batch is open at a time, so deliveries of many batches go in parallel.

@@ -4,6 +4,7 @@ import type { JobsOptions, Queue } from 'bullmq';
 import type { JobRun, WorkQueue } from '@rjs/core';
 import {
   bullPriority,
+  CONTROL_BACKOFF_TYPE,
   type ControlAction,
   type ControlWork,
   controlJobId,
@@ -29,11 +30,17 @@ export const LAUNCH_WORK_OPTIONS: JobsOptions = {
   backoff: { type: LAUNCH_BACKOFF_TYPE },
 };
 
-/** Stops and removals: 20 attempts with BullMQ's exponential backoff; recovery queues a lost stop again. */
+/**
+ * Stops and removals are retried until they go through, each wait capped by the workers' backoff
+ * strategy (CONTROL_BACKOFF_TYPE), so a stop that met a Kubernetes API down for hours lands within a
+ * minute of its return. (BullMQ's own exponential backoff had waited 2^n s, days by the 20th attempt,
+ * and work that used up its attempts stayed failed under its id for days, so that recovery's
+ * re-queue of the stop, under the same id, was a no-op.) Permanent errors end the work at once.
+ */
 export const CONTROL_WORK_OPTIONS: JobsOptions = {
   ...HISTORY,
-  attempts: 20,
-  backoff: { type: 'exponential', delay: 1000 },
+  attempts: Number.MAX_SAFE_INTEGER,
+  backoff: { type: CONTROL_BACKOFF_TYPE },
 };
 
 /**

@@ -33,6 +33,9 @@ export interface LaunchWork {
 /** The backoff type of launch work: the workers compute its delays (a custom BullMQ backoff strategy). */
 export const LAUNCH_BACKOFF_TYPE = 'launch-retry';
 
+/** The backoff type of stop and remove work: the workers compute its delays too. */
+export const CONTROL_BACKOFF_TYPE = 'control-retry';
+
 export type ControlAction = 'stop' | 'remove';
 
 /** Stop or remove work for a job that reached a runtime. */
