@@ -110,6 +110,15 @@ describe.each(REDIS_TOPOLOGIES)('worker role with the local runtime (JobAcceptor
     expect(record.podStatuses.map((p) => p.exitCode)).toEqual([5, 5, 5]);
   });
 
+  it('starts and runs a job without a warning: its periodic tasks wait for Redis to be connected', async () => {
+    const lines: string[] = [];
+    const logs = { write: (line: string) => void lines.push(line) };
+    const harness = await worker({ logs });
+    const { jobs } = await harness.acceptor.acceptJob({});
+    await finalRecord(harness, jobs[0].name);
+    expect(lines).toEqual([]);
+  });
+
   it('has one BullMQ worker on each of its component\'s queues', async () => {
     const harness = await worker();
 

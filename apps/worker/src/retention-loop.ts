@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 import { type Clock, RetentionSweeper, type StatusStore, type WorkQueue } from '@rjs/core';
@@ -19,7 +19,7 @@ export function retentionIntervalMs(retentionSeconds: number): number {
  * worker process runs it; the store's atomic re-check makes that safe. Off when RETENTION_SECONDS is 0.
  */
 @Injectable()
-export class RetentionLoop implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RetentionLoop implements BeforeApplicationShutdown {
   private readonly task?: PeriodicTask;
   private stopping = false;
 
@@ -38,7 +38,8 @@ export class RetentionLoop implements OnApplicationBootstrap, BeforeApplicationS
     this.task = new PeriodicTask('removing expired records', retentionIntervalMs(config.retentionSeconds), () => this.sweep(sweeper), logger);
   }
 
-  onApplicationBootstrap(): void {
+  /** Called by the worker once Redis is connected: a sweep before that only fails and warns. */
+  start(): void {
     if (!this.task) {
       this.logger.info({}, 'retention is off (RETENTION_SECONDS=0): finished records are kept');
       return;

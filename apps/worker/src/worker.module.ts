@@ -47,6 +47,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     launches: LaunchProcessor,
     controls: ControlProcessor,
     private readonly recovery: RecoveryLoop,
+    private readonly retention: RetentionLoop,
     private readonly observer: RuntimeObserver,
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -136,6 +137,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     // Jobs left by a previous run are settled before new work is taken.
     if (this.runtime.kind === 'local') await this.observer.start({ retry: false });
     await this.recovery.start();
+    this.retention.start();
     this.readiness?.register('BullMQ workers running', () => this.processors.every((processor) => processor.isRunning()));
     for (const processor of this.processors) processor.start();
     if (this.config.notifications.webhook) this.notifier.start();
