@@ -106,7 +106,8 @@ describe('moving the keys of the layout before hash tags (migrate-redis-keys)', 
     expect(await client.llen(`${queuePrefix(component)}:${launchQueueName(component)}:wait`)).toBe(2);
     expect(await legacyLayoutPresent(client, component)).toBe(false);
 
-    const worker = await startWorker({ redisUrl: redis.url, radixConfig, workDir: join(scratch, 'work') });
+    // Retention off: the migrated finished job ended long ago, and its first sweep would remove it.
+    const worker = await startWorker({ redisUrl: redis.url, radixConfig, workDir: join(scratch, 'work'), env: { RETENTION_SECONDS: '0' } });
     try {
       for (const name of queued) {
         await eventually(async () => (await worker.store.getJob(name))?.status === 'Succeeded', `${name} to succeed`, 60_000);
