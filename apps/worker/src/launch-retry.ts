@@ -2,8 +2,8 @@ import type { BackoffStrategy } from 'bullmq';
 import { type BackoffPolicy, backoffDelay, backoffDelayUntil } from '@rjs/core';
 import type { LaunchWork } from '@rjs/queue';
 
-/** Waits between launch attempts: 1 s, doubling to 1 min. */
-export const LAUNCH_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
+/** Waits between attempts of launch, stop and remove work: 1 s, doubling to 1 min. */
+export const WORK_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
 
 /**
  * BullMQ's backoff for launch work (LAUNCH_BACKOFF_TYPE): capped, with the last retry on the
@@ -12,16 +12,13 @@ export const LAUNCH_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_
 export function launchBackoffStrategy(giveUpAfterMs: number, now: () => number = Date.now): BackoffStrategy {
   return (attemptsMade, _type, _error, work) => {
     const failingSince = (work?.data as LaunchWork | undefined)?.failingSince;
-    if (failingSince === undefined) return backoffDelay(attemptsMade, LAUNCH_RETRY_BACKOFF);
-    return backoffDelayUntil(attemptsMade, LAUNCH_RETRY_BACKOFF, failingSince + giveUpAfterMs, now());
+    if (failingSince === undefined) return backoffDelay(attemptsMade, WORK_RETRY_BACKOFF);
+    return backoffDelayUntil(attemptsMade, WORK_RETRY_BACKOFF, failingSince + giveUpAfterMs, now());
   };
 }
 
-/** Waits between attempts of stop and remove work: 1 s, doubling to 1 min, for as long as it fails. */
-export const CONTROL_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
-
-/** BullMQ's backoff for control work (CONTROL_BACKOFF_TYPE). */
-export const controlBackoffStrategy: BackoffStrategy = (attemptsMade) => backoffDelay(attemptsMade, CONTROL_RETRY_BACKOFF);
+/** BullMQ's backoff for control work (CONTROL_BACKOFF_TYPE): for as long as it fails, no give-up time. */
+export const controlBackoffStrategy: BackoffStrategy = (attemptsMade) => backoffDelay(attemptsMade, WORK_RETRY_BACKOFF);
 
 /** Whether work failing since `failingSince` has used up its give-up time. */
 export function launchRetriesSpent(failingSince: number, giveUpAfterMs: number, now: number): boolean {
