@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { createLogger, PinoNestLogger } from '@rjs/platform';
 import { LogCapture } from '../support/app-fixture';
 import { eventually } from '../support/eventually';
+import { ensureBuilt } from '../support/service-process';
 import { basicAuth, LAUNCH_QUEUE, type OpsApp, withOpsApp } from './ops-app';
 
 const SECRET = 'do-not-log-me';
@@ -91,6 +94,35 @@ describe('logging', () => {
       expect((await fetch(`${ops.url}/marker`)).status).toBe(404);
       const lines = await linesAfter(before, 1);
       expect(lines.map((line) => (line.req as { url: string }).url)).toEqual(['/marker']);
+    });
+  });
+
+  // Production logs go to stdout once per turn of the event loop (TurnBatchedDestination): what a
+  // process logged just before it ended must still be written.
+  describe('standard output of a real process', () => {
+    const logging = join(__dirname, '..', '..', 'dist', 'libs', 'platform', 'src', 'logging.js');
+    beforeAll(() => ensureBuilt(), 180_000);
+
+    /** Runs `body` in a fresh node with `logger` made by createLogger as production makes it; its stdout lines. */
+    const run = (body: string) => {
+      const script = `const logger = require(${JSON.stringify(logging)}).createLogger({ log: { level: 'info', format: 'json' } });\n${body}`;
+      const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+      const lines = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string });
+      return { status: result.status, messages: lines.map((line) => line.msg), stderr: result.stderr };
+    };
+
+    it('writes the lines of a process that runs to its end', () => {
+      expect(run("logger.info('one'); setTimeout(() => logger.info('two'), 10);")).toMatchObject({ status: 0, messages: ['one', 'two'] });
+    });
+
+    it('writes the lines logged in the turn that calls process.exit', () => {
+      expect(run("logger.info('one'); logger.warn('last words'); process.exit(3);")).toMatchObject({ status: 3, messages: ['one', 'last words'] });
+    });
+
+    it('writes the lines logged just before an uncaught exception ends the process', () => {
+      const outcome = run("logger.error('about to fail'); throw new Error('boom');");
+      expect(outcome).toMatchObject({ status: 1, messages: ['about to fail'] });
+      expect(outcome.stderr).toContain('boom');
     });
   });
 });

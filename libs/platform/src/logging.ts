@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { register as onProcessExit } from 'on-exit-leak-free';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 
@@ -28,11 +29,49 @@ export function createLogger(config: Pick<AppConfig, 'log'>, destination?: Desti
   if (config.log.format === 'pretty' && !destination) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } });
   }
-  // Asynchronous writes to stdout: the lines logged while a write is in flight go out together in
-  // the next one, instead of a write system call per line (at thousands of requests a second, the
-  // access log's write cost ~8% of accepting a job: benchmark 1). pino writes what is left
-  // synchronously when the process exits; a kill -9 loses the lines of the last write or so.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino(options, destination ?? new TurnBatchedDestination(pino.destination({ dest: 1, sync: true })));
+}
+
+/** What TurnBatchedDestination writes to: pino's own destination (sonic-boom). */
+interface LineTarget {
+  write(text: string): unknown;
+  flushSync(): void;
+}
+
+/**
+ * Standard output for pino, written once per turn of the event loop: the lines logged in one turn
+ * (the access lines of every request answered in it, say) go out together in one synchronous write
+ * at its end, through pino's destination, which retries a full pipe. Writing each line costs a
+ * system call, and pino's asynchronous destination hands each write to libuv's thread pool, which
+ * cost more than the line (~5 µs of the ~65 µs of accepting a job, benchmark 1); sonic-boom's own
+ * buffering (minLength) either holds lines for a timer or, on every line, re-measures everything
+ * buffered. Lines still pending when the process exits (process.exit, an uncaught exception) are
+ * written by an exit hook; a kill -9 loses at most the lines of the turn it lands in.
+ */
+export class TurnBatchedDestination implements DestinationStream {
+  private pending: string[] = [];
+
+  constructor(private readonly target: LineTarget) {
+    // Weakly held: a process that creates many loggers (the tests) keeps one exit listener.
+    onProcessExit(this, (destination) => destination.flushSync());
+  }
+
+  write(line: string): void {
+    if (this.pending.push(line) === 1) setImmediate(this.writePending);
+  }
+
+  /** pino's logger.flush() and final writes: what is pending, now. */
+  flushSync(): void {
+    this.writePending();
+    this.target.flushSync();
+  }
+
+  private readonly writePending = (): void => {
+    if (this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    this.target.write(text);
+  };
 }
 
 /**
