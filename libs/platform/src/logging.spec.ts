@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import pino from 'pino';
 import { TurnBatchedDestination } from './logging';
 
 /** A stand-in for pino's destination that records what reaches it. */
@@ -32,6 +33,15 @@ describe('TurnBatchedDestination', () => {
     destination.write('second\n');
     await nextTurn();
     expect(target.calls).toEqual(['write "first\\n"', 'write "second\\n"']);
+  });
+
+  it('logger.flush() writes what is pending before it calls back', () => {
+    const target = recordingTarget();
+    const logger = pino({ base: undefined, timestamp: false }, new TurnBatchedDestination(target));
+    logger.info('pending');
+    let writtenWhenCalledBack: string[] = [];
+    logger.flush(() => (writtenWhenCalledBack = [...target.calls]));
+    expect(writtenWhenCalledBack).toEqual([`write ${JSON.stringify('{"level":30,"msg":"pending"}\n')}`]);
   });
 
   it('flushSync writes what is pending at once, then flushes the target', async () => {

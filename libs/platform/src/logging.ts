@@ -60,7 +60,13 @@ export class TurnBatchedDestination implements DestinationStream {
     if (this.pending.push(line) === 1) setImmediate(this.writePending);
   }
 
-  /** pino's logger.flush() and final writes: what is pending, now. */
+  /** pino's logger.flush(): what is pending is written (synchronously) before `done` is called. */
+  flush(done?: (error?: Error) => void): void {
+    this.writePending();
+    done?.();
+  }
+
+  /** At exit: what is pending, now. */
   flushSync(): void {
     this.writePending();
     this.target.flushSync();
