@@ -74,7 +74,7 @@ export class TurnBatchedDestination implements DestinationStream {
 
   private readonly writePending = (): void => {
     if (this.pending.length === 0) return;
-    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    const text = this.pending.join('');
     this.pending = [];
     this.target.write(text);
   };
