@@ -97,8 +97,8 @@ export interface Answer<T = unknown> {
 type Body = { json: unknown } | { raw: string | Buffer; contentType?: string } | undefined;
 
 /** One real HTTP request; a JSON answer is parsed. */
-export async function call<T = unknown>(base: string, method: string, path: string, body?: Body): Promise<Answer<T>> {
-  const headers: Record<string, string> = {};
+export async function call<T = unknown>(base: string, method: string, path: string, body?: Body, extraHeaders: Record<string, string> = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = { ...extraHeaders };
   let payload: string | Buffer | undefined;
   if (body && 'json' in body) {
     headers['content-type'] = 'application/json';

@@ -1,7 +1,7 @@
-import { JobAcceptor, type JobRun, MAX_RUNS_AWAITING_HANDOFF, systemClock, type WorkQueue } from '@rjs/core';
+import { JobAcceptor, type JobRun, MAX_RUNS_AWAITING_HANDOFF, Recovery, systemClock, type WorkQueue } from '@rjs/core';
 import { RedisKeys } from '@rjs/store';
 import { eventually } from '../support/eventually';
-import { COMPONENT, storeOnTestRedis } from './store-fixtures';
+import { COMPONENT, newBatch, storeOnTestRedis } from './store-fixtures';
 
 /** A launch queue whose addBulk hangs until released, as one on a Redis that stopped answering. */
 function stalledQueue() {
@@ -46,4 +46,27 @@ describe('the hand-off that follows an accept (real redis-server)', () => {
     expect(await context.redis.scard(outbox)).toBe(0);
     await acceptor.drain();
   }, 60_000);
+});
+
+/** Recovery queues what an API left in the dispatch outbox, but not while that API may still act on it. */
+describe('recovery of the dispatch outbox (real redis-server)', () => {
+  const context = storeOnTestRedis();
+
+  it('leaves a job in the outbox alone for the grace, counted from when this process first saw it there', async () => {
+    const queued: string[] = [];
+    const queue = { enqueueLaunch: async (runs: JobRun[]) => void queued.push(...runs.map((run) => run.name)) } as unknown as WorkQueue;
+    const recovery = new Recovery(context.store, queue);
+    await context.store.create(newBatch('b1', 2));
+    expect(await recovery.redispatch(1000, 50_000)).toBe(0);
+    expect(await recovery.redispatch(1000, 50_999)).toBe(0);
+    expect(queued).toEqual([]);
+
+    await context.store.create(newBatch('b2', 1));
+    expect(await recovery.redispatch(1000, 51_000)).toBe(2);
+    expect(queued).toEqual(['b1-job0', 'b1-job1']);
+    expect(await context.store.pendingDispatch()).toEqual(['b2-job0']);
+    expect(await recovery.redispatch(1000, 52_000)).toBe(1);
+    expect(queued).toEqual(['b1-job0', 'b1-job1', 'b2-job0']);
+    expect(await context.store.pendingDispatch()).toEqual([]);
+  });
 });

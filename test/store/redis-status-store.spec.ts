@@ -87,6 +87,38 @@ describe.each(REDIS_TOPOLOGIES)('RedisStatusStore on %s Redis', (topology) => {
     expect(await keysOf(redis, RedisKeys.pattern(COMPONENT))).toEqual([keys.events]);
   });
 
+  describe('withdrawBatch (an accept answered 503 whose write may have landed)', () => {
+    const idempotent = (batchName: string) => ({ key: 'k1', fingerprint: `f-${batchName}` });
+
+    it('removes the batch with every key of its jobs and its Idempotency-Key while no job has been handed off', async () => {
+      await store.create(newBatch('b1', 2), idempotent('b1'));
+      expect(await store.withdrawBatch('b1', 'k1')).toBe('withdrawn');
+      // Nothing was launched, so nothing is left for the runtime's cleanup: only the events stream (Create, Delete).
+      expect(await keysOf(redis, RedisKeys.pattern(COMPONENT))).toEqual([keys.events]);
+      expect(await store.countByStatus()).toMatchObject({ Waiting: 0 });
+      // The key can be used again: the request it stood for was refused.
+      expect(await store.create(newBatch('b2', 1), idempotent('b2'))).toEqual({ created: true });
+    });
+
+    it('leaves the batch alone once one of its jobs was handed to the queue', async () => {
+      await store.create(newBatch('b1', 2), idempotent('b1'));
+      await store.markDispatched(['b1-job1']);
+      expect(await store.withdrawBatch('b1', 'k1')).toBe('handedOff');
+      expect((await store.getBatch('b1'))?.jobNames).toEqual(['b1-job0', 'b1-job1']);
+      expect(await store.pendingDispatch()).toEqual(['b1-job0']);
+      expect(await redis.exists(keys.idempotency('k1'))).toBe(1);
+    });
+
+    it('answers absent for a batch that was never written, and leaves a key that names another batch', async () => {
+      await store.create(newBatch('b1', 1), idempotent('b1'));
+      expect(await store.withdrawBatch('never-written', 'k1')).toBe('absent');
+      await store.create(newBatch('b2', 1));
+      expect(await store.withdrawBatch('b2', 'k1')).toBe('withdrawn');
+      expect(JSON.parse((await redis.get(keys.idempotency('k1')))!)).toMatchObject({ batchName: 'b1' });
+      expect(await store.getBatch('b1')).toBeDefined();
+    });
+  });
+
   it('keeps a payload with its record until the batch is deleted', async () => {
     await store.create(newBatch('b1', 1));
     await store.update('b1-job0', (current) => ({ ...current, status: JobStatus.Succeeded, ended: current.created, launched: true }));

@@ -86,6 +86,7 @@ export async function startWorker(setup: WorkerSetup): Promise<WorkerHarness> {
   const context = await NestFactory.createApplicationContext(
     WorkerTestApp.forRoot(config, logger, setup.overrides ?? {}, {
       outboxRecoveryIntervalMs: 200,
+      dispatchGraceMs: 300,
       stopRecoveryIntervalMs: 500,
       reconcileIntervalMs: 500,
       ...setup.options,

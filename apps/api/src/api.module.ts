@@ -7,6 +7,7 @@ import { ConsoleController } from './console/console.controller';
 import { ConsoleHttp } from './console/console-http';
 import { EventStreamHub } from './events/event-stream-hub';
 import { EventsController } from './events/events.controller';
+import { InDoubtWithdrawal } from './in-doubt-withdrawal';
 import { JobsController } from './jobs.controller';
 import { ListResponder } from './lists/list-responder';
 import { LogsController } from './logs.controller';
@@ -26,6 +27,7 @@ import { StoreRoomReadiness } from './store-room.readiness';
     StoreRoomReadiness,
     ConsoleHttp,
     EventStreamHub,
+    InDoubtWithdrawal,
     {
       provide: ConsoleQueries,
       inject: [STATUS_STORE, APP_CONFIG],

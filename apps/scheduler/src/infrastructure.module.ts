@@ -4,6 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { AppConfig } from '@rjs/config';
 import {
   type Clock,
+  InDoubtAccepts,
   JobAcceptor,
   JobController,
   JobCopier,
@@ -111,12 +112,19 @@ export class InfrastructureModule implements OnModuleInit, BeforeApplicationShut
         useCase(ObservationRecorder, [STATUS_STORE], (store: StatusStore) => new ObservationRecorder(store)),
         useCase(JobQueries, [STATUS_STORE], (store: StatusStore) => new JobQueries(store, config.component.batchStatusRules)),
         useCase(JobLogReader, [JobQueries, JOB_LOGS], (queries: JobQueries, logs: JobLogs) => new JobLogReader(queries, logs)),
+        useCase(InDoubtAccepts, [STATUS_STORE], (store: StatusStore) => new InDoubtAccepts(store)),
         useCase(
           JobAcceptor,
-          [STATUS_STORE, WORK_QUEUE, CLOCK],
-          (store: StatusStore, queue: WorkQueue, clock: Clock) =>
-            new JobAcceptor(config.component, store, queue, clock, undefined, (error) =>
-              logger.warn({ err: error }, 'accepted jobs could not be queued yet; recovery will queue them'),
+          [STATUS_STORE, WORK_QUEUE, CLOCK, InDoubtAccepts],
+          (store: StatusStore, queue: WorkQueue, clock: Clock, inDoubt: InDoubtAccepts) =>
+            new JobAcceptor(
+              config.component,
+              store,
+              queue,
+              clock,
+              undefined,
+              (error) => logger.warn({ err: error }, 'accepted jobs could not be queued yet; recovery will queue them'),
+              inDoubt,
             ),
         ),
         useCase(
@@ -158,7 +166,7 @@ export class InfrastructureModule implements OnModuleInit, BeforeApplicationShut
             new VanishedJobReconciler(store, runtime, recorder, clock),
         ),
       ],
-      exports: [NOTIFICATION_OUTBOX, BullMqNotificationQueue, NotificationComposer, APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, JOB_LOGS, ObservationRecorder, JobQueries, JobLogReader, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
+      exports: [NOTIFICATION_OUTBOX, BullMqNotificationQueue, NotificationComposer, APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, JOB_LOGS, ObservationRecorder, JobQueries, JobLogReader, InDoubtAccepts, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
     };
   }
 

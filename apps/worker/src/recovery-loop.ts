@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 import { Recovery, type StatusStore } from '@rjs/core';
 import { APP_CONFIG, LOGGER, STATUS_STORE } from '@rjs/platform';
-import { PeriodicTask } from './periodic-task';
+import { PeriodicTask } from '@rjs/platform';
 import { WORKER_OPTIONS, type WorkerOptions } from './worker-options';
 
 /**
@@ -25,7 +25,7 @@ export class RecoveryLoop {
   ) {
     this.tasks = [
       new PeriodicTask('recovering the dispatch and cleanup outboxes', options.outboxRecoveryIntervalMs, async () => {
-        const dispatched = await recovery.redispatch();
+        const dispatched = await recovery.redispatch(options.dispatchGraceMs);
         const cleaned = await recovery.requeueCleanup();
         if (dispatched || cleaned) this.logger.info({ dispatched, cleaned }, 'recovered queue work that a crash had interrupted');
       }, logger),

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffDelay, type JobRuntime, ObservationRecorder, VanishedJobReconciler } from '@rjs/core';
 import { Readiness } from '@rjs/platform';
 import { JOB_RUNTIME, LOGGER } from '@rjs/platform';
-import { PeriodicTask } from './periodic-task';
+import { PeriodicTask } from '@rjs/platform';
 import { WORKER_OPTIONS, type WorkerOptions } from './worker-options';
 
 const START_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 30_000 };

@@ -2,6 +2,12 @@
 export interface WorkerOptions {
   /** How often the dispatch and cleanup outboxes are looked at (crash recovery). */
   outboxRecoveryIntervalMs: number;
+  /**
+   * How long a job waits in the dispatch outbox before recovery queues it: longer than an API takes
+   * to hand it off, or to withdraw an accept answered 503 once Redis is back (reconnect <= 2 s, then
+   * a try every 500 ms).
+   */
+  dispatchGraceMs: number;
   /** How often jobs left Stopping get their stop queued again. */
   stopRecoveryIntervalMs: number;
   /** How often records whose runtime object vanished are given a final status. */
@@ -36,6 +42,7 @@ export const WORKER_OPTIONS = Symbol('WORKER_OPTIONS');
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   outboxRecoveryIntervalMs: 5_000,
+  dispatchGraceMs: 10_000,
   stopRecoveryIntervalMs: 60_000,
   reconcileIntervalMs: 30_000,
   launchConcurrency: 10,

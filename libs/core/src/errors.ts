@@ -36,3 +36,14 @@ export class InvalidRequestError extends DomainError {
 export const notFound = (what: string) => new DomainError(ErrorCode.NotFound, `${what} is not found`);
 export const badRequest = (message: string) => new DomainError(ErrorCode.BadRequest, message);
 export const conflict = (message: string) => new DomainError(ErrorCode.Conflict, message);
+
+/**
+ * A write whose outcome is unknown: the connection failed after the command had left, so it may
+ * have landed (Redis crashed before answering). The store throws it, with the failure as cause.
+ */
+export class WriteOutcomeUnknownError extends Error {
+  constructor(cause: unknown) {
+    super('the status store failed before answering a write; it may have landed', { cause });
+    this.name = 'WriteOutcomeUnknownError';
+  }
+}

@@ -113,6 +113,8 @@ export interface JobLogs {
   open(attempt: AttemptRef, options: LogReadOptions): Promise<Readable>;
 }
 
+export type WithdrawOutcome = 'withdrawn' | 'absent' | 'handedOff';
+
 /** The status records in Redis. Each method is atomic. */
 export interface StatusStore {
   /**
@@ -158,6 +160,13 @@ export interface StatusStore {
   update(name: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecordChange>;
   /** Removes a batch with its jobs and records their names in the cleanup outbox; returns the runs the jobs were at. */
   deleteBatch(name: string): Promise<JobRun[]>;
+  /**
+   * Takes back a batch that `create` may have written although its caller heard an error: removed
+   * with its jobs only if, checked in the same atomic step, every job still waits in the dispatch
+   * outbox (none was handed to the queue, so none has run); its Idempotency-Key goes too when it
+   * names the batch. `absent` when the batch is not stored (the write never landed).
+   */
+  withdrawBatch(name: string, idempotencyKey?: string): Promise<WithdrawOutcome>;
   /** Batches (single jobs' too) whose jobs are all final and ended at or before `cutoff`, oldest first, at most `limit`. */
   listExpiredBatches(cutoff: Date, limit: number): Promise<string[]>;
   /**

@@ -5,3 +5,4 @@ export { createLogger, type Logger, PinoNestLogger, REDACTED, REDACTED_PATHS } f
 export { Readiness, type ReadinessCheck, type ReadinessWarning } from './readiness';
 export { Metrics, QUEUE_STATES } from './metrics';
 export { type OperatorCredentials, requireBasicAuth } from './basic-auth';
+export { PeriodicTask } from './periodic-task';

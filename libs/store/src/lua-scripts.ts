@@ -58,7 +58,12 @@ end
  * idempotencyEntry ('' = no Idempotency-Key), idempotencyTtlSeconds.
  * With an entry, a key that names an earlier request is answered (its entry, a string) and nothing
  * is written; else the key gets the entry in the same step as the records.
- * Returns the earlier entry, 0 when the batch name is taken (nothing written), 1 when written.
+ * Returns the earlier entry, 0 when the batch name is taken (nothing written), 1 when written, 2
+ * when this same write had been written before (nothing written again): a client that resends the
+ * commands a broken connection left unanswered (ioredis does) sends a write that may have landed
+ * again. The batch document holds the batch's random name and every job name, so only the write
+ * that put it there carries the same one. (With an Idempotency-Key, such a write gets the key's
+ * entry, which names its own batch.)
  * Names are checked 1,000 per EXISTS, the batch document and payloads written 1,000 keys per MSET,
  * the index sets get the names 1,000 per SADD and the counts one HINCRBY per status: a batch of
  * 10,000 jobs makes 11 EXISTS, 10 MSETs, 20 SADDs and 1 HINCRBY instead of 10,001, 10,001, 20,000
@@ -77,16 +82,26 @@ if idemEntry ~= '' then
   local earlier = redis.call('GET', idempotencyKey)
   if earlier then return earlier end
 end
--- The batch's name and its jobs' names, 1,000 to an EXISTS: one taken refuses the whole batch.
+-- The batch's name and its jobs' names, 1,000 to an EXISTS: one taken refuses the whole batch,
+-- unless the batch is this very write's, sent again (see the answers above).
+local function taken(names)
+  if redis.call('EXISTS', unpack(names)) == 0 then return nil end
+  if redis.call('GET', KEYS[1]) == ARGV[1] then return 2 end
+  return 0
+end
 local maybeTaken = {KEYS[1]}
 for i = 1, jobCount do
   maybeTaken[#maybeTaken + 1] = KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 1]
   if #maybeTaken == CHUNK then
-    if redis.call('EXISTS', unpack(maybeTaken)) > 0 then return 0 end
+    local answer = taken(maybeTaken)
+    if answer then return answer end
     maybeTaken = {}
   end
 end
-if #maybeTaken > 0 and redis.call('EXISTS', unpack(maybeTaken)) > 0 then return 0 end
+if #maybeTaken > 0 then
+  local answer = taken(maybeTaken)
+  if answer then return answer end
+end
 -- The batch document and the payloads, 1,000 keys to an MSET (a single job's: one call); the first
 -- write, and one that needs memory (see above).
 local strings = {KEYS[1], ARGV[1]}
@@ -177,23 +192,31 @@ return 1
 
 /**
  * Removes a batch with its jobs, indexes and counts, and puts the job names in the cleanup outbox
- * (the runtime's leftovers go next): DELETE asks for it unconditionally, retention with a cutoff.
- * With a cutoff the batch goes only if, checked in this same step, none of its jobs is unfinished
- * and none ended after the cutoff, so removers that race (several processes, a DELETE) are
- * harmless and an unfinished job is never touched. `ended` is RFC3339 UTC (records.ts), whose
- * text sorts as its time, so it is compared as text with the cutoff in the same form.
+ * (the runtime's leftovers go next), on a condition checked in this same step:
+ * - '' (DELETE): none; the batch goes whatever its jobs' state.
+ * - a cutoff (retention), RFC3339 UTC: none of its jobs is unfinished and none ended after the
+ *   cutoff, so removers that race (several processes, a DELETE) are harmless and an unfinished job
+ *   is never touched. `ended` is RFC3339 UTC too (records.ts), whose text sorts as its time, so it is
+ *   compared as text.
+ * - 'undispatched' (withdrawing an accept whose answer was lost): every job still waits in the
+ *   dispatch outbox, so none was handed to the queue. Nothing was launched, so nothing goes to the
+ *   cleanup outbox; the Idempotency-Key goes too when it names this batch.
  * A batch's job names never change, so the caller reads them first and passes every key.
  * KEYS: batch, idx (singles or batches), unfinished, dispatchOutbox, cleanupOutbox, statusCounts, openBatches, finished,
- * then per job: job, payload; then (trailing) slots, waiting, waitingSeq: the removed jobs give back their launch
- * slots and leave the launch-order index.
- * ARGV: indexMember, batchName, cutoff ('' = remove whatever the jobs' state), then per job: name.
+ * then per job: job, payload; then (trailing) slots, waiting, waitingSeq (the removed jobs give back their launch
+ * slots and leave the launch-order index), idempotency (an unused key when there is none).
+ * ARGV: indexMember, batchName, condition, then per job: name.
  * Returns {1, generation of each job (0 when absent or gone)} when removed, {0} when the batch is
  * already gone, {-1} when a job is unfinished (the batch leaves the finished index until its last
- * job finishes), {-2, latestEnded} when a job ended after the cutoff (nothing changed).
+ * job finishes), {-2, latestEnded} when a job ended after the cutoff, {-3} when a job was handed
+ * to the queue (nothing changed in the last three).
  */
 export const REMOVE_BATCH = `${ADD_TO_STATUS_COUNT}
 local FIXED_KEYS, KEYS_PER_JOB, FIXED_ARGS = 8, 2, 3
-local batchName, cutoff = ARGV[2], ARGV[3]
+local batchName, condition = ARGV[2], ARGV[3]
+local withdrawing = condition == 'undispatched'
+local cutoff = withdrawing and '' or condition
+local slotsKey, waitingKey, waitingSeqKey, idempotencyKey = KEYS[#KEYS - 3], KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
 local jobCount = #ARGV - FIXED_ARGS
 local function jobKey(i) return KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 1] end
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -207,6 +230,13 @@ if cutoff ~= '' then
       return {-1}
     end
   end
+end
+if withdrawing then
+  for i = 1, jobCount do
+    if redis.call('SISMEMBER', KEYS[4], ARGV[FIXED_ARGS + i]) == 0 then return {-3} end
+  end
+  local entry = redis.call('GET', idempotencyKey)
+  if entry and cjson.decode(entry).batchName == batchName then redis.call('DEL', idempotencyKey) end
 end
 -- The answer when removed: 1, then each job's generation (a table, not unpack: batches may be large).
 local statuses, removed, latest = {}, {1}, ''
@@ -231,11 +261,11 @@ for i = 1, jobCount do
   redis.call('DEL', jobKey(i), KEYS[FIXED_KEYS + (i - 1) * KEYS_PER_JOB + 2])
   redis.call('SREM', KEYS[3], name)
   redis.call('SREM', KEYS[4], name)
-  redis.call('SADD', KEYS[5], name)
-  redis.call('HDEL', KEYS[#KEYS - 2], name)
-  redis.call('ZREM', KEYS[#KEYS - 1], name)
+  if not withdrawing then redis.call('SADD', KEYS[5], name) end
+  redis.call('HDEL', slotsKey, name)
+  redis.call('ZREM', waitingKey, name)
 end
-if redis.call('EXISTS', KEYS[#KEYS - 1]) == 0 then redis.call('DEL', KEYS[#KEYS]) end
+if redis.call('EXISTS', waitingKey) == 0 then redis.call('DEL', waitingSeqKey) end
 return removed
 `;
 

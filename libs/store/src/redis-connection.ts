@@ -87,6 +87,19 @@ export function createRedis(target: RedisTarget | string): RedisClient {
 }
 
 /**
+ * Whether a command that failed may have run all the same: the connection broke after the command
+ * had been written (Redis crashed, or the network failed, before the answer came). A command
+ * refused before it left (no offline queue while disconnected) or answered with an error did not.
+ */
+export function mayHaveLanded(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  const { code } = error as { code?: unknown };
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT') return true;
+  return error.message.includes('Connection is closed') || error.message.includes('Command timed out');
+}
+
+/**
  * The BullMQ workers' connection to a Redis Cluster, which waits through an outage
  * (maxRetriesPerRequest: null, as BullMQ requires of a worker's connection). For one Redis the
  * workers pass options and BullMQ makes (and closes) the connection itself; BullMQ builds no

@@ -1,4 +1,4 @@
-import type { RedisClient } from './redis-connection';
+import { mayHaveLanded, type RedisClient } from './redis-connection';
 import {
   type BatchRecord,
   DomainError,
@@ -21,6 +21,8 @@ import {
   rfc3339,
   type StatusStore,
   toJobView,
+  type WithdrawOutcome,
+  WriteOutcomeUnknownError,
 } from '@rjs/core';
 import { LuaScript, sendFlat } from './lua-script';
 import { COMPARE_AND_SET_WITH_EVENTS, CREATE_BATCH_WITH_EVENTS, REMOVE_BATCH_WITH_EVENTS } from './event-scripts';
@@ -38,6 +40,9 @@ const getJobStates = new LuaScript(GET_JOB_STATES);
 const takeSlot = new LuaScript(TAKE_SLOT);
 const reconcileSlots = new LuaScript(RECONCILE_SLOTS);
 
+/** REMOVE_BATCH's condition for withdrawing a batch none of whose jobs was handed to the queue, and its answer when one was. */
+const WITHDRAW_CONDITION = 'undispatched';
+const REMOVE_HANDED_OFF = -3;
 
 /**
  * Records are read this many per call. One HGET per record in a pipeline cost, for 100,000
@@ -147,9 +152,15 @@ export class RedisStatusStore implements StatusStore {
     args.push(...this.eventArgs(true, batch.name, batchStub(batch)));
     // Concurrent accepts read in one turn send their records together (benchmark 1).
     coalesceWritesThisTurn(this.redis);
-    const written = await createBatch.runFlat(this.redis, keys, args);
+    let written: unknown;
+    try {
+      written = await createBatch.runFlat(this.redis, keys, args);
+    } catch (error) {
+      throw mayHaveLanded(error) ? new WriteOutcomeUnknownError(error) : error;
+    }
     if (typeof written === 'string') return { created: false, earlier: JSON.parse(written) as IdempotencyEntry };
-    if (written !== 1) throw new BatchNameTakenError(batch.name);
+    // 2: written by an earlier send of this same write (CREATE_BATCH).
+    if (written !== 1 && written !== 2) throw new BatchNameTakenError(batch.name);
     return { created: true };
   }
 
@@ -322,25 +333,36 @@ export class RedisStatusStore implements StatusStore {
     return score === undefined ? undefined : new Date(Number(score));
   }
 
-  /** REMOVE_BATCH for `name`; `cutoff` '' removes it whatever its jobs' state. */
-  private async removeBatch(name: string, cutoff: string): Promise<{ removed: boolean; jobNames: string[]; generations: number[]; latestEnded?: string }> {
+  async withdrawBatch(name: string, idempotencyKey?: string): Promise<WithdrawOutcome> {
+    const { removed, result } = await this.removeBatch(name, WITHDRAW_CONDITION, idempotencyKey);
+    if (removed) return 'withdrawn';
+    return result === REMOVE_HANDED_OFF ? 'handedOff' : 'absent';
+  }
+
+  /** REMOVE_BATCH for `name` on `condition`: '' (whatever its jobs' state), a cutoff, or WITHDRAW_CONDITION. */
+  private async removeBatch(
+    name: string,
+    condition: string,
+    idempotencyKey?: string,
+  ): Promise<{ removed: boolean; result?: number; jobNames: string[]; generations: number[]; latestEnded?: string }> {
     const k = this.keys;
     const batch = await this.getBatch(name);
     if (!batch) {
       // Gone already: retention must not find it in the finished index again.
-      if (cutoff) await this.redis.zrem(k.finished, name);
+      if (condition) await this.redis.zrem(k.finished, name);
       return { removed: false, jobNames: [], generations: [] };
     }
     const single = batch.batchType === 'job';
     const keys = [k.batch(name), single ? k.singles : k.batches, k.unfinished, k.dispatchOutbox, k.cleanupOutbox, k.statusCounts, k.openBatches, k.finished];
     for (const job of batch.jobNames) keys.push(k.job(job), k.payload(job));
-    keys.push(k.slots, k.waiting, k.waitingSeq);
+    keys.push(k.slots, k.waiting, k.waitingSeq, idempotencyKey === undefined ? this.noIdempotencyKey : k.idempotency(idempotencyKey));
     keys.push(...this.eventKeys(name));
     const indexMember = single ? batch.jobNames[0] : name;
-    const args = [indexMember, name, cutoff, ...batch.jobNames, ...this.eventArgs(true, name, batchStub(batch))];
+    const args = [indexMember, name, condition, ...batch.jobNames, ...this.eventArgs(true, name, batchStub(batch))];
     const [result, ...rest] = (await removeBatch.run(this.redis, keys, args)) as [number, ...(string | number)[]];
     return {
       removed: result === 1,
+      result,
       jobNames: batch.jobNames,
       generations: result === 1 ? (rest as number[]) : [],
       latestEnded: result === -2 ? (rest[0] as string) : undefined,

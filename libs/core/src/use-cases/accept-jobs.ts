@@ -6,7 +6,8 @@ import { makeBatchName, makeJobName, type RandomSource, randomSuffix } from '../
 import type { Clock, CreateOutcome, IdempotencyEntry, IdempotentRequest, StatusStore, WorkQueue } from '../ports';
 import { type BatchRecord, type JobRecord, type NewBatch, rfc3339, runOf } from '../records';
 import { checkResolvedJob } from '../validation';
-import { conflict, DomainError, ErrorCode, notFound } from '../errors';
+import { conflict, DomainError, ErrorCode, notFound, WriteOutcomeUnknownError } from '../errors';
+import type { InDoubtAccepts } from './in-doubt-accepts';
 import { LaunchDispatch } from './launch-dispatch';
 
 export interface AcceptedBatch {
@@ -53,6 +54,7 @@ export class JobAcceptor {
     private readonly clock: Clock,
     private readonly random: RandomSource = randomSuffix,
     private readonly onDispatchFailure: (error: unknown) => void = () => undefined,
+    private readonly inDoubt?: InDoubtAccepts,
   ) {
     this.dispatch = new LaunchDispatch(queue, store);
   }
@@ -155,9 +157,12 @@ export class JobAcceptor {
         outcome = await this.store.create(created, idempotency);
       } catch (error) {
         if (error instanceof DomainError && error.code === ErrorCode.Conflict && attempt < NAME_ATTEMPTS) continue;
+        // The caller hears an error: what may have landed is taken back once the store answers again.
+        if (error instanceof WriteOutcomeUnknownError) this.inDoubt?.add(created.batch.name, idempotency?.key);
         throw error;
       }
-      if (!outcome.created) return this.answerRepeat(outcome.earlier, idempotency!);
+      // A key that names this very batch: this write had landed on an earlier send (a resend after a broken connection).
+      if (!outcome.created && outcome.earlier.batchName !== created.batch.name) return this.answerRepeat(outcome.earlier, idempotency!);
       // Accepted: the outbox guarantees dispatch, so a queue failure here must not fail the request.
       const handedOff = this.dispatch.dispatch(created.jobs.map(({ record }) => runOf(record))).catch(this.onDispatchFailure);
       if (this.dispatch.pendingRuns > MAX_RUNS_AWAITING_HANDOFF) await handedOff;

@@ -1,4 +1,5 @@
 export * from './accept-jobs';
+export * from './in-doubt-accepts';
 export * from './job-queries';
 export * from './stop-jobs';
 export * from './delete-jobs';

@@ -8,19 +8,36 @@ import type { ObservationRecorder } from './record-observation';
  * periodically in any number of processes.
  */
 export class Recovery {
+  /** When this process first saw each job that is in the dispatch outbox now (its monotonic ms). */
+  private pendingSince = new Map<string, number>();
+
   constructor(
     private readonly store: StatusStore,
     private readonly queue: WorkQueue,
   ) {}
 
-  /** Accepted jobs whose queue entry may be missing are queued (again: the queue drops duplicates). */
-  async redispatch(): Promise<number> {
-    const names = await this.store.pendingDispatch();
-    if (names.length === 0) return 0;
-    const records = await this.store.getJobs(names);
+  /**
+   * Accepted jobs whose queue entry may be missing are queued (again: the queue drops duplicates),
+   * once this process has seen them wait in the dispatch outbox for `graceMs`. Until then they are
+   * left to the API that wrote them: its hand-off is on its way, or its accept was answered 503 and
+   * is being withdrawn (InDoubtAccepts). The time counts from when this process saw them, not from
+   * their records: after a long Redis outage every record is old, and the API needs the grace then.
+   */
+  async redispatch(graceMs = 0, nowMs = performance.now()): Promise<number> {
+    const pending = await this.store.pendingDispatch();
+    const since = new Map<string, number>();
+    const due: string[] = [];
+    for (const name of pending) {
+      const first = this.pendingSince.get(name) ?? nowMs;
+      since.set(name, first);
+      if (nowMs - first >= graceMs) due.push(name);
+    }
+    this.pendingSince = since;
+    if (due.length === 0) return 0;
+    const records = await this.store.getJobs(due);
     const waiting = records.filter((r): r is JobRecord => r?.status === JobStatus.Waiting).map(runOf);
     await this.queue.enqueueLaunch(waiting);
-    await this.store.markDispatched(names);
+    await this.store.markDispatched(due);
     return waiting.length;
   }
 
