@@ -41,7 +41,7 @@ describe('events recorded with the status writes', () => {
 
   it('records nothing for a write that does not land (a name taken)', async () => {
     await store.create(newBatch('b1', 1));
-    await expect(store.create(newBatch('b1', 1))).rejects.toThrow('already in use');
+    await expect(store.create(newBatch('b1', 2))).rejects.toThrow('already in use');
     expect(await log.readAfter('0', 100)).toHaveLength(1);
   });
 

@@ -37,6 +37,18 @@ describe.each(REDIS_TOPOLOGIES)('RedisStatusStore on %s Redis', (topology) => {
     expect(await store.pendingDispatch()).toEqual(['b1-job0']);
   });
 
+  it('answers the same write sent again (a resend after a broken connection) as written, and writes nothing twice', async () => {
+    const batch = newBatch('b1', 2);
+    await store.create(batch);
+    await store.update('b1-job0', (current) => ({ ...current, status: JobStatus.Running }));
+    await store.markDispatched(['b1-job0']);
+    expect(await store.create(batch)).toEqual({ created: true });
+    expect((await store.getJob('b1-job0'))?.status).toBe(JobStatus.Running);
+    expect(await store.pendingDispatch()).toEqual(['b1-job1']);
+    expect(await store.countByStatus()).toMatchObject({ Waiting: 1, Running: 1 });
+    expect(await redis.xlen(keys.events)).toBe(2);
+  });
+
   it('records every create of one event-loop turn, and answers a create made alone (writes held for the turn only)', async () => {
     await Promise.all(Array.from({ length: 40 }, (_, i) => store.create(newBatch(`t${i}`, 2))));
     expect((await store.listBatches()).length).toBe(40);

@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 import { Recovery, type StatusStore } from '@rjs/core';
-import { APP_CONFIG, LOGGER, STATUS_STORE } from '@rjs/platform';
-import { PeriodicTask } from '@rjs/platform';
+import { APP_CONFIG, LOGGER, PeriodicTask, STATUS_STORE } from '@rjs/platform';
 import { WORKER_OPTIONS, type WorkerOptions } from './worker-options';
 
 /**

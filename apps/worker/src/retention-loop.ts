@@ -2,8 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Optional } from '@n
 import type { Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 import { type Clock, RetentionSweeper, type StatusStore, type WorkQueue } from '@rjs/core';
-import { APP_CONFIG, CLOCK, LOGGER, Metrics, STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
-import { PeriodicTask } from '@rjs/platform';
+import { APP_CONFIG, CLOCK, LOGGER, Metrics, PeriodicTask, STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
 
 /**
  * How often to look for expired records: a tenth of the retention, between 1 s and a minute, so a

@@ -2,8 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffDelay, type JobRuntime, ObservationRecorder, VanishedJobReconciler } from '@rjs/core';
 import { Readiness } from '@rjs/platform';
-import { JOB_RUNTIME, LOGGER } from '@rjs/platform';
-import { PeriodicTask } from '@rjs/platform';
+import { JOB_RUNTIME, LOGGER, PeriodicTask } from '@rjs/platform';
 import { WORKER_OPTIONS, type WorkerOptions } from './worker-options';
 
 const START_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 30_000 };

@@ -2,8 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/comm
 import type { Logger } from 'pino';
 import type { NotificationOutbox } from '@rjs/core';
 import { BullMqNotificationQueue } from '@rjs/queue';
-import { LOGGER, NOTIFICATION_OUTBOX } from '@rjs/platform';
-import { PeriodicTask } from '@rjs/platform';
+import { LOGGER, NOTIFICATION_OUTBOX, PeriodicTask } from '@rjs/platform';
 import { WORKER_OPTIONS, type WorkerOptions } from '../worker-options';
 
 /** Batches looked at per round; the rest wait for the next round (every notifyPollIntervalMs). */
