@@ -135,6 +135,14 @@ function jobNamesOf(body: unknown): string[] {
   return view.name ? [view.name] : [];
 }
 
+/**
+ * Records read per call while polling. A reply larger than redis-parser's 32 KB buffer pool that
+ * arrives in pieces makes it grow the pool and start a 50 ms interval (not unref'd) that shrinks it
+ * again over a few seconds: after the last poll of a test that held jest open past its end
+ * ("Jest did not exit one second after the test run has completed"). 50 records stay well below.
+ */
+const RECORDS_PER_READ = 50;
+
 /** Polls the status records until every named job has a final status; returns them. */
 export async function waitUntilFinal(redis: Redis, names: string[], timeoutMs: number, alive: () => boolean = () => true): Promise<JobRecord[]> {
   const store = new RedisStatusStore(redis, COMPONENT);
@@ -142,7 +150,7 @@ export async function waitUntilFinal(redis: Redis, names: string[], timeoutMs: n
   for (;;) {
     if (!alive()) throw new Error('a service process that should run the jobs has exited');
     const records: (JobRecord | undefined)[] = [];
-    for (let i = 0; i < names.length; i += 500) records.push(...(await store.getJobs(names.slice(i, i + 500))));
+    for (let i = 0; i < names.length; i += RECORDS_PER_READ) records.push(...(await store.getJobs(names.slice(i, i + RECORDS_PER_READ))));
     const pending = records.filter((r, i) => !r || !isFinal(r.status) || r.name !== names[i]);
     if (pending.length === 0) return records as JobRecord[];
     if (Date.now() > deadline) {
