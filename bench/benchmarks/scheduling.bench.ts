@@ -97,6 +97,8 @@ async function launchOrder(ctx: BenchContext): Promise<{ row: Row; note: string 
         arrival.push(name);
       }
     }
+    // The worker turns the hand-offs into launch work while the launch queue is paused.
+    await waitFor('the hand-offs to become launch work', async () => (await queue.count()) >= BACKLOG, 60_000, 50);
     const rank = new Map(arrival.map((name, i) => [name, i]));
     const expected = [...arrival].sort((a, b) => priorityOf.get(b)! - priorityOf.get(a)! || rank.get(a)! - rank.get(b)!);
     if ((await seeder.store.countByStatus()).Waiting !== BACKLOG) throw new Error('a launch was taken while the queue was paused');

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
 import { JobAcceptor, type JobComponent, type JobScheduleDescription, type ResolvedJob, systemClock, type WorkQueue } from '@rjs/core';
-import { BullMqWorkQueue, controlQueueName, launchQueueName, queuePrefix } from '@rjs/queue';
+import { BullMqWorkQueue, controlQueueName, dispatchQueueName, launchQueueName, queuePrefix } from '@rjs/queue';
 import { RedisStatusStore } from '@rjs/store';
 import { BENCH_RADIX_CONFIG } from './paths';
 
@@ -13,6 +13,7 @@ export function benchComponent(): JobComponent {
 
 /** A queue that takes nothing: seeded records are for reading, no worker is meant to launch them. */
 export const noQueue: WorkQueue = {
+  enqueueDispatch: async () => undefined,
   enqueueLaunch: async () => undefined,
   cancelLaunch: async () => undefined,
   enqueueStop: async () => undefined,
@@ -34,13 +35,14 @@ export class Seeder {
 
   private readonly queue?: BullMqWorkQueue;
 
-  /** `queue`: hand the jobs to the component's real launch queue (for a worker to launch), or not. */
+  /** `queue`: hand the jobs to the component's real queues (for a worker to launch), or not. */
   constructor(redisUrl: string, { queue = false }: { queue?: boolean } = {}) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const component = benchComponent();
     if (queue) {
       this.queue = new BullMqWorkQueue(
         new Queue(launchQueueName(component.name), { connection: this.redis, prefix: queuePrefix(component.name) }),
+        new Queue(dispatchQueueName(component.name), { connection: this.redis, prefix: queuePrefix(component.name) }),
         new Queue(controlQueueName(component.name), { connection: this.redis, prefix: queuePrefix(component.name) }),
       );
     }
@@ -62,6 +64,11 @@ export class Seeder {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
     return names;
+  }
+
+  /** The component's queues, when the seeder queues the jobs it accepts. */
+  get workQueue(): BullMqWorkQueue | undefined {
+    return this.queue;
   }
 
   /** The component's launch queue, when the seeder queues the jobs it accepts. */
@@ -86,7 +93,7 @@ export class Seeder {
   }
 
   async close(): Promise<void> {
-    if (this.queue) await Promise.all([this.queue.launchQueue.close(), this.queue.controlQueue.close()]);
+    if (this.queue) await Promise.all(this.queue.queues.map((queue) => queue.close()));
     await this.redis.quit();
   }
 }

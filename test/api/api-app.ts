@@ -3,7 +3,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { AppConfig } from '@rjs/config';
-import { type BatchStatusView, JobAcceptor, type JobStatusView, type StatusStore } from '@rjs/core';
+import { type BatchStatusView, DispatchExpansion, JobAcceptor, type JobStatusView, type StatusStore } from '@rjs/core';
+import type { DispatchWork } from '@rjs/queue';
 import { STATUS_STORE } from '@rjs/platform';
 import { ComponentQueues, type LogCapture, serveApiRole } from '../support/app-fixture';
 import { type TestRedis, withRedis } from '../support/redis-server';
@@ -21,8 +22,14 @@ export interface ApiApp {
   logs: LogCapture;
   /** The component's BullMQ queues, to look for queued work. */
   readonly launchQueue: Queue;
+  /** Where the api role hands accepted jobs to the workers (one entry per hand-off). */
+  readonly dispatchQueue: Queue<DispatchWork>;
   readonly controlQueue: Queue;
-  /** Resolves once the jobs this app accepted are in the launch queue (it answers before that). */
+  /**
+   * Resolves once the jobs this app accepted are handed to the workers (it answers before that) and
+   * those hand-offs are launch work: the test does the worker's part (DispatchExpansion), since the
+   * api role runs no worker.
+   */
   handedOff(): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,10 +47,16 @@ export async function startApi(redisUrl: string, component = 'compute', env: Rec
     get launchQueue() {
       return queues.launchQueue;
     },
+    get dispatchQueue() {
+      return queues.dispatchQueue;
+    },
     get controlQueue() {
       return queues.controlQueue;
     },
-    handedOff: () => app.get(JobAcceptor).drain(),
+    handedOff: async () => {
+      await app.get(JobAcceptor).drain();
+      await queues.expandHandOffs(app.get(DispatchExpansion));
+    },
     close: async () => {
       await queues.close();
       await app.close();

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { JobStatusView } from '@rjs/core';
+import { JobAcceptor, type JobStatusView } from '@rjs/core';
 import { TestRedis } from '../support/redis-server';
 import { type ApiApp, call, JOB_NAME, postBatch, postJob, startApi, storedSpec, withApi } from './api-app';
 import { RedisKeys } from '@rjs/store';
@@ -42,17 +42,25 @@ describe('/api/v1/jobs', () => {
       expect(Date.parse(job.created)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
       expect(await api.store.getJob(job.name)).toMatchObject({ name: job.name, status: 'Waiting', batchType: 'job', jobId: 'my-job' });
       expect(await api.store.getPayload(job.name)).toBe('{"x": 10}');
+      await api.handedOff();
       expect(await api.launchQueue.getJob(job.name)).toMatchObject({ data: { jobName: job.name } });
     });
 
-    it('leaves the launch queued: a process with the api role alone runs no BullMQ worker', async () => {
-      const job = await create();
+    it('hands the job to the workers in one dispatch entry and leaves it there: a process with the api role alone runs no BullMQ worker', async () => {
+      const answer = await postJob(api, {});
+      await api.app.get(JobAcceptor).drain();
       await new Promise((resolve) => setTimeout(resolve, 300));
 
-      // Every launch carries a BullMQ priority (job priorities), so it waits among the prioritized.
-      expect(await api.launchQueue.getJobState(job.name)).toBe('prioritized');
-      expect(await api.launchQueue.getWorkersCount()).toBe(0);
-      expect(await api.controlQueue.getWorkersCount()).toBe(0);
+      const handOffs = (await api.dispatchQueue.getWaiting()).filter((work) => work.data.jobNames.includes(answer.body.name));
+      expect(handOffs.map((work) => work.data)).toEqual([{ jobNames: [answer.body.name] }]);
+      expect(await api.store.isDispatchPending(answer.body.name)).toBe(false);
+      expect(await api.launchQueue.getJob(answer.body.name)).toBeUndefined();
+      for (const queue of [api.dispatchQueue, api.launchQueue, api.controlQueue]) expect(await queue.getWorkersCount()).toBe(0);
+
+      // What a worker then makes of it: launch work with a BullMQ priority (job priorities), aged from the hand-off.
+      await api.handedOff();
+      expect(await api.launchQueue.getJobState(answer.body.name)).toBe('prioritized');
+      expect((await api.launchQueue.getJob(answer.body.name))?.timestamp).toBe(handOffs[0].timestamp);
     });
 
     it.each([
@@ -229,6 +237,7 @@ describe('/api/v1/jobs', () => {
 
     it('refuses a job of a batch (stop it through its batch) and leaves it Waiting', async () => {
       const batch = await postBatch(api, { jobScheduleDescriptions: [{}] });
+      await api.handedOff();
       const [job] = batch.body.jobStatuses ?? [];
       const answer = await call<{ message: string }>(api.url, 'POST', `/api/v1/jobs/${job.name}/stop`);
       expect(answer).toMatchObject({ status: 400, body: { status: 'Failure', reason: 'BadRequest', code: 400 } });
@@ -271,6 +280,19 @@ describe('/api/v1/jobs', () => {
       expect(await api.launchQueue.getJob(job.name)).toBeUndefined();
       const listed = await call<JobStatusView[]>(api.url, 'GET', '/api/v1/jobs');
       expect(listed.body.map((j) => j.name)).not.toContain(job.name);
+    });
+
+    it('gives no launch work to a job deleted or stopped before a worker took its hand-off', async () => {
+      const [deleted, stopped, kept] = [(await postJob(api, {})).body, (await postJob(api, {})).body, (await postJob(api, {})).body];
+      await api.app.get(JobAcceptor).drain();
+      expect((await call(api.url, 'DELETE', `/api/v1/jobs/${deleted.name}`)).status).toBe(200);
+      expect((await call(api.url, 'POST', `/api/v1/jobs/${stopped.name}/stop`)).status).toBe(200);
+
+      await api.handedOff();
+
+      expect(await api.launchQueue.getJob(deleted.name)).toBeUndefined();
+      expect(await api.launchQueue.getJob(stopped.name)).toBeUndefined();
+      expect(await api.launchQueue.getJob(kept.name)).toMatchObject({ data: { jobName: kept.name } });
     });
 
     it('answers 404 for an unknown job, and for a job deleted already', async () => {

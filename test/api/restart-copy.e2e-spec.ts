@@ -22,7 +22,9 @@ describe('restart and copy: records and queued work', () => {
     await api.handedOff();
 
     expect((await restart(`/jobs/${job.name}`)).status).toBe(200);
+    await api.handedOff();
     expect((await restart(`/jobs/${job.name}`)).status).toBe(200);
+    await api.handedOff();
 
     expect(await api.store.getJob(job.name)).toMatchObject({ status: 'Waiting', generation: 2, restart: expect.any(String) });
     expect(await api.launchQueue.getJob(job.name)).toMatchObject({ data: { jobName: job.name } });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, parseJobComponent } from '@rjs/config';
-import { controlQueueName, launchQueueName } from '../../libs/queue/src/queue-names';
+import { controlQueueName, dispatchQueueName, launchQueueName } from '../../libs/queue/src/queue-names';
 import { queuePrefix } from '@rjs/queue';
 
 /** The rendered manifests: plain objects, as kubectl would send them. */
@@ -320,12 +320,13 @@ describe('Kubernetes manifests (kubectl kustomize)', () => {
       expect(named(objects, 'Deployment', 'api').spec.replicas).toBeGreaterThan(0);
     });
 
-    it("reads the length of the launch queue's BullMQ wait list (and the control queue's)", () => {
+    it("reads the length of the dispatch and launch queues' BullMQ wait lists (and the control queue's)", () => {
       const lists = scaledObject.spec.triggers.map((t: any) => {
         expect(t.type).toBe('redis');
         expect(Number(t.metadata.listLength)).toBeGreaterThan(0);
         return t.metadata.listName;
       });
+      expect(lists).toContain(`${queuePrefix(component)}:${dispatchQueueName(component)}:wait`);
       expect(lists).toContain(`${queuePrefix(component)}:${launchQueueName(component)}:wait`);
       expect(lists).toContain(`${queuePrefix(component)}:${controlQueueName(component)}:wait`);
     });

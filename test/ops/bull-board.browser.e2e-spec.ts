@@ -7,7 +7,7 @@ import type { BullMqWorkQueue } from '@rjs/queue';
 import { WORK_QUEUE } from '@rjs/platform';
 import { CHROMIUM_ARGS, ensureChromium } from '../support/chromium';
 import { TestRedis } from '../support/redis-server';
-import { CONTROL_QUEUE, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
+import { CONTROL_QUEUE, DISPATCH_QUEUE, expandHandOffsOf, LAUNCH_QUEUE, type OpsApp, startOpsApp } from './ops-app';
 
 const SCREENSHOT = join(__dirname, '../../test-output/bull-board.png');
 const USER = 'operator';
@@ -42,6 +42,7 @@ describe('Bull Board in a real browser', () => {
     ops = await startOpsApp(redis.url, { BULL_BOARD_USER: USER, BULL_BOARD_PASSWORD: PASSWORD });
     const batch = await ops.app.get(JobAcceptor).acceptBatch({ jobScheduleDescriptions: [{}, {}, {}] });
     await batch.handedOff;
+    await expandHandOffsOf(ops);
     jobNames = batch.jobs.map((job) => job.name);
     await ops.app.get<BullMqWorkQueue>(WORK_QUEUE).enqueueStop([{ name: jobNames[0], generation: 0 }]);
   }, 600_000);
@@ -57,6 +58,7 @@ describe('Bull Board in a real browser', () => {
     const page = await (await browse({ username: USER, password: PASSWORD })).newPage();
     const response = await page.goto(`${ops.url}/admin/queues`);
     expect(response?.status()).toBe(200);
+    await page.getByText(DISPATCH_QUEUE, { exact: true }).first().waitFor();
     await page.getByText(LAUNCH_QUEUE, { exact: true }).first().waitFor();
     await page.getByText(CONTROL_QUEUE, { exact: true }).first().waitFor();
 

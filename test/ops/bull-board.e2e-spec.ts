@@ -1,6 +1,6 @@
 import { JobAcceptor } from '@rjs/core';
 import { TestRedis } from '../support/redis-server';
-import { basicAuth, CONTROL_QUEUE, LAUNCH_QUEUE, NOTIFICATION_QUEUE, type OpsApp, startOpsApp } from './ops-app';
+import { basicAuth, CONTROL_QUEUE, DISPATCH_QUEUE, expandHandOffsOf, LAUNCH_QUEUE, NOTIFICATION_QUEUE, type OpsApp, startOpsApp } from './ops-app';
 
 interface QueuesBody {
   queues: { name: string; readOnlyMode: boolean; jobs: { id: string; data: unknown }[] }[];
@@ -40,6 +40,7 @@ describe('Bull Board', () => {
       await redis.flush();
       ops = await startOpsApp(redis.url, { BULL_BOARD_USER: 'operator', BULL_BOARD_PASSWORD: 's3cret:with-colon' });
       await (await ops.app.get(JobAcceptor).acceptJob({ payload: 'job data' })).handedOff;
+      await expandHandOffsOf(ops);
     });
     afterAll(() => ops?.close());
 
@@ -58,7 +59,7 @@ describe('Bull Board', () => {
       }
     });
 
-    it('serves the board, its files and the queues of the service (launch, control, notifications) with their job data to the operator', async () => {
+    it('serves the board, its files and the queues of the service (dispatch, launch, control, notifications) with their job data to the operator', async () => {
       const page = await fetch(`${ops.url}/admin/queues`, { headers: { authorization: auth } });
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
@@ -67,7 +68,7 @@ describe('Bull Board', () => {
       const api = await fetch(queuesApi(ops.url), { headers: { authorization: auth } });
       expect(api.status).toBe(200);
       const body = (await api.json()) as QueuesBody;
-      expect(body.queues.map((q) => q.name).sort()).toEqual([CONTROL_QUEUE, LAUNCH_QUEUE, NOTIFICATION_QUEUE]);
+      expect(body.queues.map((q) => q.name).sort()).toEqual([CONTROL_QUEUE, DISPATCH_QUEUE, LAUNCH_QUEUE, NOTIFICATION_QUEUE]);
       const launch = body.queues.find((q) => q.name === LAUNCH_QUEUE)!;
       expect(launch.readOnlyMode).toBe(false);
       expect(launch.jobs).toHaveLength(1);
@@ -87,13 +88,14 @@ describe('Bull Board', () => {
       await redis.flush();
       ops = await startOpsApp(redis.url);
       await (await ops.app.get(JobAcceptor).acceptJob({ payload: 'job data' })).handedOff;
+      await expandHandOffsOf(ops);
     });
     afterAll(() => ops?.close());
 
     it('is open but read-only, with job data redacted', async () => {
       expect((await fetch(`${ops.url}/admin/queues`)).status).toBe(200);
       const body = (await (await fetch(queuesApi(ops.url))).json()) as QueuesBody;
-      expect(body.queues.map((q) => q.name).sort()).toEqual([CONTROL_QUEUE, LAUNCH_QUEUE, NOTIFICATION_QUEUE]);
+      expect(body.queues.map((q) => q.name).sort()).toEqual([CONTROL_QUEUE, DISPATCH_QUEUE, LAUNCH_QUEUE, NOTIFICATION_QUEUE]);
       expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
       const [job] = body.queues.find((q) => q.name === LAUNCH_QUEUE)!.jobs;
       expect(job.data).toBe('[redacted]');

@@ -4,7 +4,7 @@ import { Metrics } from '@rjs/platform';
 import { STATUS_STORE, WORK_QUEUE } from '@rjs/platform';
 import { eventually } from '../support/eventually';
 import type { TestRedis } from '../support/redis-server';
-import { CONTROL_QUEUE, LAUNCH_QUEUE, type OpsApp, startOpsApp, withOpsApp } from './ops-app';
+import { CONTROL_QUEUE, DISPATCH_QUEUE, expandHandOffsOf, LAUNCH_QUEUE, type OpsApp, startOpsApp, withOpsApp } from './ops-app';
 
 async function scrape(ops: OpsApp): Promise<string> {
   const response = await fetch(`${ops.url}/metrics`);
@@ -54,7 +54,16 @@ describe('/metrics', () => {
     let text = await scrape(ops);
     expect(sample(text, jobs('Waiting'))).toBe(4);
     expect(sample(text, jobs('Running'))).toBe(0);
-    // Launches carry a BullMQ priority (job priorities): they wait among the prioritized.
+    // Handed to the workers (one entry per hand-off), which the api role does not run.
+    const handOffs = await queue.dispatchQueue.getWaitingCount();
+    expect(handOffs).toBeGreaterThan(0);
+    expect(sample(text, depth(DISPATCH_QUEUE, 'waiting'))).toBe(handOffs);
+    expect(sample(text, depth(LAUNCH_QUEUE, 'prioritized'))).toBe(0);
+
+    // A worker's part: launch work with a BullMQ priority (job priorities), waiting among the prioritized.
+    await expandHandOffsOf(ops);
+    text = await scrape(ops);
+    expect(sample(text, depth(DISPATCH_QUEUE, 'waiting'))).toBe(0);
     expect(sample(text, depth(LAUNCH_QUEUE, 'prioritized'))).toBe(4);
     for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed']) expect(sample(text, depth(LAUNCH_QUEUE, state))).toBe(0);
     expect(sample(text, depth(CONTROL_QUEUE, 'waiting'))).toBe(0);

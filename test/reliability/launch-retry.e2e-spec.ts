@@ -27,7 +27,7 @@ describe('a launch retried after it stopped half-way', () => {
     has: async () => true,
     close: async () => undefined,
   };
-  const noQueue: WorkQueue = { enqueueLaunch: async () => undefined, cancelLaunch: async () => undefined, enqueueStop: async () => undefined, enqueueRemove: async () => undefined };
+  const noQueue: WorkQueue = { enqueueDispatch: async () => undefined, enqueueLaunch: async () => undefined, cancelLaunch: async () => undefined, enqueueStop: async () => undefined, enqueueRemove: async () => undefined };
   const at = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { JobAcceptor } from '@rjs/core';
 import { AnnotationKey, componentSelector } from '@rjs/runtime';
-import { basicAuth, LAUNCH_QUEUE, type OpsApp, startOpsApp } from '../ops/ops-app';
+import { basicAuth, expandHandOffsOf, LAUNCH_QUEUE, type OpsApp, startOpsApp } from '../ops/ops-app';
 import type { LogCapture } from '../support/app-fixture';
 import { FakeKubernetesServer } from '../support/fake-kubernetes';
 import { TestRedis } from '../support/redis-server';
@@ -72,6 +72,7 @@ describe('security', () => {
       readOnly = await startOpsApp(redis.url);
       const { jobs, handedOff } = await ops.app.get(JobAcceptor).acceptJob({ payload: 'queued' });
       await handedOff;
+      await expandHandOffsOf(ops);
       jobName = jobs[0].name;
     });
 

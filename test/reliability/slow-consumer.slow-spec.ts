@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { launchQueueName, queuePrefix } from '@rjs/queue';
+import { dispatchQueueName, type DispatchWork, queuePrefix } from '@rjs/queue';
 import { RedisKeys } from '@rjs/store';
 import { eventually } from '../support/eventually';
 import { reliabilityFixture } from './reliability-fixture';
@@ -31,11 +31,13 @@ describe('a backlog of 10,000 jobs and no worker', () => {
     expect(result.accepted).toBe(BATCHES);
     expect(result.acceptedJobs).toHaveLength(BATCHES * JOBS_PER_BATCH);
 
-    // Nothing runs without a worker: the work waits in the queue (handed to it just after each answer), the jobs in Waiting.
-    await eventually(async () => (await client.scard(new RedisKeys(COMPONENT).dispatchOutbox)) === 0, 'the accepted jobs to be handed to the launch queue');
-    const queue = new Queue(launchQueueName(COMPONENT), { connection: { url: redis.url }, prefix: queuePrefix(COMPONENT) });
-    // Launches carry a BullMQ priority (job priorities): they wait among the prioritized.
-    const waitingInQueue = await queue.getPrioritizedCount().finally(() => queue.close());
+    // Nothing runs without a worker: the work waits in the dispatch queue (handed to it just after each answer), the jobs in Waiting.
+    await eventually(async () => (await client.scard(new RedisKeys(COMPONENT).dispatchOutbox)) === 0, 'the accepted jobs to be handed to the workers');
+    const queue = new Queue<DispatchWork>(dispatchQueueName(COMPONENT), { connection: { url: redis.url }, prefix: queuePrefix(COMPONENT) });
+    const waitingInQueue = await queue
+      .getWaiting()
+      .then((handOffs) => handOffs.reduce((jobs, work) => jobs + work.data.jobNames.length, 0))
+      .finally(() => queue.close());
     const counts = await client.hgetall(new RedisKeys(COMPONENT).statusCounts);
     expect(waitingInQueue).toBe(BATCHES * JOBS_PER_BATCH);
     expect(countRuns(runsFile).size).toBe(0);

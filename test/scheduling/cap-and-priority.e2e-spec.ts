@@ -103,6 +103,9 @@ describe('launch slots (MAX_ACTIVE_JOBS) and priorities across worker processes'
     const expected: { name: string; priority: number; arrival: number }[] = [];
     let arrival = 0;
     const record = (jobs: Json[]) => jobs.forEach((job) => expected.push({ name: job.name as string, priority: (job.priority as number | undefined) ?? 0, arrival: arrival++ }));
+    // The first hand-off holds one job of the lowest priority: a worker that launched before it had
+    // turned every waiting hand-off into launch work would take that job first.
+    record([await post(api.url, '/api/v1/jobs', { jobId: 'first-and-lowest', priority: 0 })]);
     const priorities = [0, 5, 1000, 0, 5, 300, 0, 1000, 5, 0];
     for (const [i, priority] of priorities.entries()) {
       if (i % 3 === 0) {

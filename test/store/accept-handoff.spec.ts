@@ -3,15 +3,15 @@ import { RedisKeys } from '@rjs/store';
 import { eventually } from '../support/eventually';
 import { COMPONENT, newBatch, storeOnTestRedis } from './store-fixtures';
 
-/** A launch queue whose addBulk hangs until released, as one on a Redis that stopped answering. */
+/** A work queue whose hand-off hangs until released, as one on a Redis that stopped answering. */
 function stalledQueue() {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   const queued: string[] = [];
   const queue = {
-    enqueueLaunch: async (runs: JobRun[]) => {
+    enqueueDispatch: async (names: string[]) => {
       await released;
-      queued.push(...runs.map((run) => run.name));
+      queued.push(...names);
     },
   } as unknown as WorkQueue;
   return { queue, queued, release };
@@ -25,7 +25,7 @@ describe('the hand-off that follows an accept (real redis-server)', () => {
   const context = storeOnTestRedis();
   const component = { name: COMPONENT, schedulerPort: 8000, payloadPath: '/compute/args', image: 'compute:1' };
 
-  it('answers before the launch queue takes the jobs, and waits for its own hand-off past the bound', async () => {
+  it('answers before the jobs are handed to the workers, and waits for its own hand-off past the bound', async () => {
     const stalled = stalledQueue();
     const acceptor = new JobAcceptor(component, context.store, stalled.queue, systemClock);
     const outbox = new RedisKeys(COMPONENT).dispatchOutbox;

@@ -14,6 +14,7 @@ class RecordingQueue implements WorkQueue {
     if (this.failRemove) throw new Error('queue unavailable');
     this.removed.push(...jobNames);
   }
+  async enqueueDispatch(): Promise<void> {}
   async enqueueLaunch(): Promise<void> {}
   async cancelLaunch(): Promise<void> {}
   async enqueueStop(): Promise<void> {}

@@ -6,7 +6,8 @@ import { type ConnectionOptions, Queue } from 'bullmq';
 import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { type AppConfig, loadConfig } from '@rjs/config';
-import { controlQueueName, launchQueueName, queuePrefix } from '@rjs/queue';
+import type { DispatchExpansion } from '@rjs/core';
+import { controlQueueName, dispatchQueueName, type DispatchWork, launchQueueName, queuePrefix } from '@rjs/queue';
 import { createScheduler, type SchedulerOptions } from '../../apps/scheduler/src/bootstrap';
 import { createLogger, type Logger } from '@rjs/platform';
 import { REDIS } from '@rjs/platform';
@@ -74,6 +75,16 @@ export async function serveApiRole(env: Record<string, string>): Promise<ServedA
   return { ...served, config, logs };
 }
 
+/** Turns the hand-offs waiting in `queue` into launch work, oldest first, as a worker's DispatchProcessor does. */
+export async function expandHandOffs(queue: Queue<DispatchWork>, expansion: DispatchExpansion): Promise<void> {
+  for (let waiting = await queue.getWaiting(); waiting.length; waiting = await queue.getWaiting()) {
+    for (const work of waiting.sort((a, b) => Number(a.id) - Number(b.id))) {
+      await expansion.expand(work.data.jobNames, work.timestamp);
+      await work.remove();
+    }
+  }
+}
+
 /**
  * The component's BullMQ queues, to look at queued work, opened on first use: a test that never
  * looks at them has no connections to close (closing one that is still reconnecting after a Redis
@@ -81,6 +92,7 @@ export async function serveApiRole(env: Record<string, string>): Promise<ServedA
  */
 export class ComponentQueues {
   private launch: Queue | undefined;
+  private dispatch: Queue<DispatchWork> | undefined;
   private control: Queue | undefined;
 
   private cluster?: Cluster;
@@ -106,17 +118,26 @@ export class ComponentQueues {
     return (this.launch ??= this.open(launchQueueName(this.component)));
   }
 
+  /** The API's hand-offs, which a worker turns into launch work. */
+  get dispatchQueue(): Queue<DispatchWork> {
+    return (this.dispatch ??= this.open(dispatchQueueName(this.component)));
+  }
+
   get controlQueue(): Queue {
     return (this.control ??= this.open(controlQueueName(this.component)));
   }
 
+  expandHandOffs(expansion: DispatchExpansion): Promise<void> {
+    return expandHandOffs(this.dispatchQueue, expansion);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.launch?.close(), this.control?.close()]);
+    await Promise.all([this.launch?.close(), this.dispatch?.close(), this.control?.close()]);
     await this.cluster?.quit().catch(() => this.cluster?.disconnect());
   }
 
-  private open(name: string): Queue {
-    const queue = new Queue(name, { connection: this.connection, prefix: queuePrefix(this.component) });
+  private open<T>(name: string): Queue<T> {
+    const queue = new Queue<T>(name, { connection: this.connection, prefix: queuePrefix(this.component) });
     // Connection errors while a test keeps Redis down are expected; the assertions say what matters.
     queue.on('error', () => undefined);
     return queue;

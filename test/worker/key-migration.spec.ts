@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { loadConfig } from '@rjs/config';
-import { JobAcceptor, type JobRecord, type JobScheduleDescription, JobStatus, systemClock } from '@rjs/core';
+import { DispatchExpansion, JobAcceptor, type JobRecord, type JobScheduleDescription, JobStatus, systemClock } from '@rjs/core';
 import { BullMqWorkQueue, controlQueueName, launchJobId, launchQueueName, LEGACY_QUEUE_PREFIX, queuePrefix } from '@rjs/queue';
 import { legacyKeyPrefix, RedisKeys, RedisStatusStore } from '@rjs/store';
 import { eventually } from '../support/eventually';
@@ -61,7 +61,10 @@ describe('moving the keys of the layout before hash tags (migrate-redis-keys)', 
     const control = new Queue(controlQueueName(component), { connection: client, prefix: LEGACY_QUEUE_PREFIX });
     try {
       const store = new RedisStatusStore(client, component);
-      const acceptor = new JobAcceptor(config.component, store, new BullMqWorkQueue(launch, control), systemClock);
+      // That version queued launch work straight from the API: here the hand-off is expanded at once.
+      const queues = new BullMqWorkQueue(launch, launch as never, control);
+      queues.enqueueDispatch = async (names) => void (await new DispatchExpansion(store, queues).expand(names));
+      const acceptor = new JobAcceptor(config.component, store, queues, systemClock);
       const accept = async (description: JobScheduleDescription) => {
         const { jobs, handedOff } = await acceptor.acceptJob(description);
         await handedOff;

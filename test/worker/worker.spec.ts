@@ -244,6 +244,7 @@ describe.each(REDIS_TOPOLOGIES)('worker role with the local runtime (JobAcceptor
   it('queues jobs that were accepted while the queue was down (dispatch outbox)', async () => {
     const harness = await worker();
     const downQueue: WorkQueue = {
+      enqueueDispatch: () => Promise.reject(new Error('queue down')),
       enqueueLaunch: () => Promise.reject(new Error('queue down')),
       cancelLaunch: () => Promise.reject(new Error('queue down')),
       enqueueStop: () => Promise.reject(new Error('queue down')),

@@ -18,12 +18,13 @@ import {
   JobStopper,
   ObservationRecorder,
   Recovery,
+  DispatchExpansion,
   type StatusStore,
   systemClock,
   VanishedJobReconciler,
   type WorkQueue,
 } from '@rjs/core';
-import { BullMqWorkQueue, CONTROL_QUEUE, controlQueueName, LAUNCH_QUEUE, launchQueueName, queuePrefix } from '@rjs/queue';
+import { BullMqWorkQueue, CONTROL_QUEUE, controlQueueName, DISPATCH_QUEUE, dispatchQueueName, LAUNCH_QUEUE, launchQueueName, queuePrefix } from '@rjs/queue';
 import { BullMqNotificationQueue, NOTIFICATION_QUEUE, notificationQueueName } from '@rjs/queue';
 import { closeRedis, createRedis, type RedisClient, RedisNotificationOutbox, RedisStatusStore } from '@rjs/store';
 import { NotificationComposer } from '@rjs/core';
@@ -80,7 +81,11 @@ export class InfrastructureModule implements OnModuleInit, BeforeApplicationShut
         // 503 at once instead of hanging. (The workers have connections of their own: WorkerModule.)
         // The prefix carries the component's hash tag (queuePrefix), for a Redis Cluster.
         BullModule.forRootAsync({ inject: [REDIS], useFactory: (redis: RedisClient) => ({ connection: redis, prefix: queuePrefix(config.component.name) }) }),
-        BullModule.registerQueueAsync(queue(LAUNCH_QUEUE, launchQueueName), queue(CONTROL_QUEUE, controlQueueName), queue(NOTIFICATION_QUEUE, notificationQueueName)),
+        BullModule.registerQueueAsync(
+          queue(LAUNCH_QUEUE, launchQueueName),
+          queue(DISPATCH_QUEUE, dispatchQueueName),
+          queue(CONTROL_QUEUE, controlQueueName),
+          queue(NOTIFICATION_QUEUE, notificationQueueName)),
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -159,6 +164,7 @@ export class InfrastructureModule implements OnModuleInit, BeforeApplicationShut
           (store: StatusStore, runtime: JobRuntime, recorder: ObservationRecorder, clock: Clock) => new JobController(store, runtime, recorder, clock),
         ),
         useCase(Recovery, [STATUS_STORE, WORK_QUEUE], (store: StatusStore, queue: WorkQueue) => new Recovery(store, queue)),
+        useCase(DispatchExpansion, [STATUS_STORE, WORK_QUEUE], (store: StatusStore, queue: WorkQueue) => new DispatchExpansion(store, queue)),
         useCase(
           VanishedJobReconciler,
           [STATUS_STORE, JOB_RUNTIME, ObservationRecorder, CLOCK],
@@ -166,7 +172,7 @@ export class InfrastructureModule implements OnModuleInit, BeforeApplicationShut
             new VanishedJobReconciler(store, runtime, recorder, clock),
         ),
       ],
-      exports: [NOTIFICATION_OUTBOX, BullMqNotificationQueue, NotificationComposer, APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, JOB_LOGS, ObservationRecorder, JobQueries, JobLogReader, InDoubtAccepts, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, VanishedJobReconciler],
+      exports: [NOTIFICATION_OUTBOX, BullMqNotificationQueue, NotificationComposer, APP_CONFIG, LOGGER, CLOCK, REDIS, STATUS_STORE, WORK_QUEUE, JOB_RUNTIME, JOB_LOGS, ObservationRecorder, JobQueries, JobLogReader, InDoubtAccepts, JobAcceptor, JobStopper, JobRestarter, JobCopier, JobRemover, JobLauncher, JobController, Recovery, DispatchExpansion, VanishedJobReconciler],
     };
   }
 
@@ -190,7 +196,7 @@ export class InfrastructureModule implements OnModuleInit, BeforeApplicationShut
     }
   }
 
-  /** Accepted jobs whose hand-off to the launch queue is on its way go before Nest closes the queues. */
+  /** Accepted jobs whose hand-off to the workers is on its way go before Nest closes the queues. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.acceptor.drain();
   }

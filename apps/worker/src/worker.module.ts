@@ -5,15 +5,16 @@ import { closeRedis, createWorkerCluster, type RedisClient, redisUrlOptions } fr
 import type { Logger } from 'pino';
 import type { AppConfig } from '@rjs/config';
 import type { JobRuntime } from '@rjs/core';
-import { APP_CONFIG, JOB_RUNTIME, LOGGER, Readiness, REDIS } from '@rjs/platform';
+import { APP_CONFIG, JOB_RUNTIME, LOGGER, Readiness, REDIS, WORK_QUEUE } from '@rjs/platform';
 // (NOTIFICATION_OUTBOX: the worker's own, with its coalescing window and lease.)
-import { controlQueueName, launchQueueName, notificationQueueName, queuePrefix } from '@rjs/queue';
+import { type BullMqWorkQueue, controlQueueName, dispatchQueueName, launchQueueName, notificationQueueName, queuePrefix } from '@rjs/queue';
 import { RedisNotificationOutbox } from '@rjs/store';
 import { NOTIFICATION_OUTBOX } from '@rjs/platform';
 import { DeliveryProcessor } from './notifications/delivery.processor';
 import { deliveryBackoffStrategy } from './notifications/delivery-retry';
 import { NotificationLoop } from './notifications/notification-loop';
 import { ControlProcessor } from './control.processor';
+import { DispatchProcessor } from './dispatch.processor';
 import { LaunchProcessor } from './launch.processor';
 import { controlBackoffStrategy, launchBackoffStrategy } from './launch-retry';
 import { processorOn, type QueueProcessor, WORKER_CONNECTION } from './queue-processor';
@@ -24,6 +25,8 @@ import { RuntimeObserver } from './runtime-observer';
 import { DEFAULT_WORKER_OPTIONS, WORKER_OPTIONS, type WorkerOptions, workerOptions } from './worker-options';
 
 const REDIS_WAIT_MS = 10_000;
+/** At most this long at start for the hand-offs waiting to become launch work before launches start. */
+const HANDOFF_WAIT_MS = 10_000;
 
 /** Holds the workers' Redis Cluster connection, when there is one: BullMQ does not close a connection it was handed. */
 const WORKER_CLUSTER = Symbol('WORKER_CLUSTER');
@@ -32,7 +35,7 @@ interface WorkerCluster {
 }
 
 /**
- * The worker role: BullMQ processors for launch, stop and remove work, and crash recovery. With the
+ * The worker role: BullMQ processors for the API's hand-offs, launch, stop and remove work, and crash recovery. With the
  * local runtime it also observes the runtime, because the processes it launches are its children.
  */
 @Module({
@@ -44,6 +47,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @Inject(JOB_RUNTIME) private readonly runtime: JobRuntime,
+    private readonly dispatches: DispatchProcessor,
     launches: LaunchProcessor,
     controls: ControlProcessor,
     private readonly recovery: RecoveryLoop,
@@ -55,10 +59,11 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly deliveries: DeliveryProcessor,
     private readonly notifier: NotificationLoop,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(WORK_QUEUE) private readonly queues: BullMqWorkQueue,
     @Optional() private readonly readiness?: Readiness,
   ) {
     // Webhook deliveries run only when a webhook is configured (nothing is kept for one otherwise).
-    this.processors = config.notifications.webhook ? [launches, controls, deliveries] : [launches, controls];
+    this.processors = [dispatches, launches, controls, ...(config.notifications.webhook ? [deliveries] : [])];
   }
 
   /** The processors work on the queues of the configured component. */
@@ -94,6 +99,11 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
         { provide: WORKER_CLUSTER, useValue: workerCluster },
         { provide: WORKER_OPTIONS, useValue: options },
         {
+          provide: DispatchProcessor,
+          // One at a time: launch work is queued in the order of the hand-offs (DispatchProcessor).
+          useClass: processorOn(DispatchProcessor, dispatchQueueName(component), { ...worker, concurrency: 1, settings: { backoffStrategy: controlBackoffStrategy } }),
+        },
+        {
           provide: LaunchProcessor,
           useClass: processorOn(LaunchProcessor, launchQueueName(component), {
             ...worker,
@@ -128,7 +138,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
             new RedisNotificationOutbox(redis, component, { coalesceMs: options.deliveryCoalesceMs, leaseMs: options.deliveryLeaseMs, maxJobs: 1000 }),
         },
       ],
-      exports: [LaunchProcessor, ControlProcessor, DeliveryProcessor],
+      exports: [DispatchProcessor, LaunchProcessor, ControlProcessor, DeliveryProcessor],
     };
   }
 
@@ -139,9 +149,27 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     await this.recovery.start();
     this.retention.start();
     this.readiness?.register('BullMQ workers running', () => this.processors.every((processor) => processor.isRunning()));
-    for (const processor of this.processors) processor.start();
+    // Hand-offs made while no worker ran become launch work before launches start, so that these
+    // take the whole backlog in priority order, not the jobs of the first hand-offs first.
+    this.dispatches.start();
+    await this.handOffsQueued();
+    for (const processor of this.processors) if (processor !== this.dispatches) processor.start();
     if (this.config.notifications.webhook) this.notifier.start();
     this.logger.info({ runtime: this.runtime.kind }, 'worker started');
+  }
+
+  /** Resolves when no hand-off waits or is in hand (any worker's), or after HANDOFF_WAIT_MS. */
+  private async handOffsQueued(): Promise<void> {
+    const deadline = Date.now() + HANDOFF_WAIT_MS;
+    while (Date.now() < deadline) {
+      try {
+        const counts = await this.queues.dispatchQueue.getJobCounts('wait', 'active');
+        if (!counts.wait && !counts.active) return;
+      } catch {
+        // Redis unreachable: launches start at the deadline, and wait for Redis as they always did.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Before the infrastructure closes: finish the work in hand; the runtime itself closes after. */

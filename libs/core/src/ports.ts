@@ -208,7 +208,14 @@ export interface StatusStore {
  * restarted job's new run is queued anew, even while that of an earlier run is still known.
  */
 export interface WorkQueue {
-  enqueueLaunch(runs: JobRun[]): Promise<void>;
+  /**
+   * Hands jobs accepted together to the workers as one entry, which a worker turns into launch work
+   * (DispatchExpansion): one queue write per hand-off where launch work is one per run. Like launch
+   * work it is durable once this resolves and retried until it goes through.
+   */
+  enqueueDispatch(jobNames: string[]): Promise<void>;
+  /** `queuedAtMs`: when the runs were handed over (the work's age counts from it); now when absent. */
+  enqueueLaunch(runs: JobRun[], queuedAtMs?: number): Promise<void>;
   /** Removes launch work that no worker has taken yet; work already taken is skipped by the worker. */
   cancelLaunch(runs: JobRun[]): Promise<void>;
   enqueueStop(runs: JobRun[]): Promise<void>;

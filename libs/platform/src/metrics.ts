@@ -110,7 +110,7 @@ export class Metrics {
     });
 
     // A scrape while Redis is down still serves the process metrics; these series are left out.
-    const queues = [queue.launchQueue, queue.controlQueue, ...(notifications ? [notifications.queue] : [])];
+    const queues = [...queue.queues, ...(notifications ? [notifications.queue] : [])];
     new Gauge({
       name: 'rjs_queue_jobs',
       help: 'BullMQ jobs per queue and state, read at scrape time',

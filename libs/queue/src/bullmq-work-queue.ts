@@ -8,6 +8,7 @@ import {
   type ControlAction,
   type ControlWork,
   controlJobId,
+  type DispatchWork,
   LAUNCH_BACKOFF_TYPE,
   launchJobId,
   type LaunchWork,
@@ -44,10 +45,22 @@ export const CONTROL_WORK_OPTIONS: JobsOptions = {
 };
 
 /**
- * The names the two queues are registered and injected under (BullModule.registerQueue,
+ * A hand-off is retried until it goes through (its errors are Redis's), each wait capped as control
+ * work's. Done hand-offs are not kept: one may name 10,000 jobs, whose launch work has its own history.
+ */
+export const DISPATCH_WORK_OPTIONS: JobsOptions = {
+  removeOnComplete: true,
+  removeOnFail: HISTORY.removeOnFail,
+  attempts: Number.MAX_SAFE_INTEGER,
+  backoff: { type: CONTROL_BACKOFF_TYPE },
+};
+
+/**
+ * The names the queues are registered and injected under (BullModule.registerQueue,
  * @InjectQueue). Their names in Redis depend on the component: see queue-names.ts.
  */
 export const LAUNCH_QUEUE = 'launch';
+export const DISPATCH_QUEUE = 'dispatch';
 export const CONTROL_QUEUE = 'control';
 
 /** The producer: the API and recovery queue work here; Nest creates and closes the queues. */
@@ -55,22 +68,33 @@ export const CONTROL_QUEUE = 'control';
 export class BullMqWorkQueue implements WorkQueue {
   constructor(
     @InjectQueue(LAUNCH_QUEUE) readonly launchQueue: Queue<LaunchWork>,
+    @InjectQueue(DISPATCH_QUEUE) readonly dispatchQueue: Queue<DispatchWork>,
     @InjectQueue(CONTROL_QUEUE) readonly controlQueue: Queue<ControlWork>,
   ) {}
 
-  /** Connection errors (Redis down) go here; without a listener BullMQ prints them to the console. */
-  onError(listener: (error: Error) => void): void {
-    this.launchQueue.on('error', listener);
-    this.controlQueue.on('error', listener);
+  /** Every queue of the component's work, for the queue UI and the metrics. */
+  get queues(): Queue[] {
+    return [this.launchQueue, this.dispatchQueue, this.controlQueue];
   }
 
-  async enqueueLaunch(runs: JobRun[]): Promise<void> {
+  /** Connection errors (Redis down) go here; without a listener BullMQ prints them to the console. */
+  onError(listener: (error: Error) => void): void {
+    for (const queue of this.queues) queue.on('error', listener);
+  }
+
+  async enqueueDispatch(jobNames: string[]): Promise<void> {
+    if (jobNames.length === 0) return;
+    await this.dispatchQueue.add('dispatch', { jobNames }, DISPATCH_WORK_OPTIONS);
+  }
+
+  async enqueueLaunch(runs: JobRun[], queuedAtMs?: number): Promise<void> {
     if (runs.length === 0) return;
+    const since: JobsOptions = queuedAtMs === undefined ? {} : { timestamp: queuedAtMs };
     await this.launchQueue.addBulk(
       runs.map((run) => ({
         name: 'launch',
         data: workData(run),
-        opts: { ...LAUNCH_WORK_OPTIONS, jobId: launchJobId(run.name, run.generation), priority: bullPriority(run.priority) },
+        opts: { ...LAUNCH_WORK_OPTIONS, ...since, jobId: launchJobId(run.name, run.generation), priority: bullPriority(run.priority) },
       })),
     );
   }

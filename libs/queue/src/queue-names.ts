@@ -5,6 +5,8 @@
  */
 export const launchQueueName = (component: string) => `rjs-${component}-launch`;
 export const controlQueueName = (component: string) => `rjs-${component}-control`;
+/** Hand-offs from the API: each entry names jobs accepted together, which a worker queues as launch work. */
+export const dispatchQueueName = (component: string) => `rjs-${component}-dispatch`;
 
 /**
  * The BullMQ prefix of a component's queues (every Queue, Worker and Bull Board of it must use it):
@@ -28,6 +30,15 @@ export interface LaunchWork {
   generation?: number;
   /** Set by the worker at the first failed launch (ms since the epoch): the give-up time counts from here. */
   failingSince?: number;
+}
+
+/**
+ * One hand-off of the API's: the jobs of the requests it accepted in one turn of its event loop (or
+ * of one batch). A worker reads their records and queues launch work for each that still waits
+ * (DispatchExpansion), with the hand-off's time as the work's timestamp.
+ */
+export interface DispatchWork {
+  jobNames: string[];
 }
 
 /** The backoff type of launch work: the workers compute its delays (a custom BullMQ backoff strategy). */

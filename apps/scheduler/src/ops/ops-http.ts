@@ -33,6 +33,6 @@ export class OpsHttp implements OnModuleInit {
     // touches one, and loading the board and its static file server cost it some 10 MB (9b).
     if (!this.config.roles.some((role) => role === 'api' || role === 'worker')) return;
     const { bullBoardOptions, mountBullBoard } = require('./bull-board') as typeof BullBoardFile;
-    mountBullBoard(fastify, bullBoardOptions(this.config, [this.queue.launchQueue, this.queue.controlQueue, this.notifications.queue]));
+    mountBullBoard(fastify, bullBoardOptions(this.config, [...this.queue.queues, this.notifications.queue]));
   }
 }

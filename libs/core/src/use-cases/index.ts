@@ -7,6 +7,7 @@ export * from './record-observation';
 export * from './launch-job';
 export * from './control-job';
 export * from './recovery';
+export * from './dispatch-expansion';
 export * from './list-reading';
 export * from './retention';
 export * from './restart-jobs';

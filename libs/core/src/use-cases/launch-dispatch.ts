@@ -8,12 +8,15 @@ interface Waiter {
 }
 
 /**
- * The second step of accepting (or restarting) jobs: hands their runs to the launch queue, then
- * clears them from the dispatch outbox. Concurrent requests share these round trips (group commit): while one dispatch
- * is in flight, the jobs accepted meanwhile wait and go together in the next one, as one addBulk
- * and one SREM. A request that comes alone goes at the end of its event-loop turn; under load a round trip carries the jobs
- * of many requests instead of two per request. Each caller's promise settles with its own dispatch.
- * `pendingRuns` tells callers that do not await their dispatch how much waits, so that they can.
+ * The second step of accepting (or restarting) jobs: hands their runs to the workers, then clears
+ * them from the dispatch outbox. Concurrent requests share these round trips (group commit): while
+ * one dispatch is in flight, the jobs accepted meanwhile wait and go together in the next one, as
+ * one entry of the dispatch queue and one SREM. A request that comes alone goes at the end of its
+ * event-loop turn; under load a round trip carries the jobs of many requests instead of two per
+ * request. A worker turns the entry into launch work, one per run (DispatchExpansion): BullMQ's add
+ * costs about as much per job as the rest of an accept, and the API process is what limits the
+ * accept rate. Each caller's promise settles with its own dispatch. `pendingRuns` tells callers
+ * that do not await their dispatch how much waits, so that they can.
  */
 export class LaunchDispatch {
   private waiting: Waiter[] = [];
@@ -57,8 +60,9 @@ export class LaunchDispatch {
       const runs = batch.flatMap((w) => w.runs);
       try {
         if (runs.length) {
-          await this.queue.enqueueLaunch(runs);
-          await this.store.markDispatched(runs.map((run) => run.name));
+          const names = runs.map((run) => run.name);
+          await this.queue.enqueueDispatch(names);
+          await this.store.markDispatched(names);
         }
         for (const w of batch) w.resolve();
       } catch (error) {
