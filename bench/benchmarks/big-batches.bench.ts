@@ -1,11 +1,11 @@
-import { Queue, Worker } from 'bullmq';
-import { DispatchExpansion } from '@rjs/core';
-import { dispatchQueueName, type DispatchWork, LAUNCH_WORK_OPTIONS, queuePrefix } from '@rjs/queue';
+import { Queue } from 'bullmq';
+import { LAUNCH_WORK_OPTIONS, queuePrefix } from '@rjs/queue';
 import { createRedis } from '../../apps/scheduler/src/infrastructure.module';
 import { TestRedis } from '../../test/support/redis-server';
 import type { Benchmark, BenchContext } from '../support/benchmark';
 import { ms, type Row, times } from '../support/report';
-import { benchComponent, Seeder, smallJob } from '../support/seed';
+import { expandHandOffs, type HandOffExpansion } from '../support/hand-offs';
+import { benchComponent, smallJob } from '../support/seed';
 import { startService } from '../support/service';
 import { median, sleep } from '../support/stats';
 import { type RedisClient, RedisKeys } from '@rjs/store';
@@ -21,34 +21,15 @@ const SIZES = [
  * DispatchExpansion then queues their launch work. The next measurement starts only then, so that
  * neither overlaps the baseline's addBulk.
  */
-async function postBatch(url: string, body: string, redis: RedisClient, outbox: string, handOffs: Queue): Promise<{ answered: number; queued: number }> {
+async function postBatch(url: string, body: string, redis: RedisClient, outbox: string, handOffs: HandOffExpansion): Promise<{ answered: number; queued: number }> {
   const started = performance.now();
   const response = await fetch(`${url}/api/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   await response.text();
   const answered = performance.now() - started;
   if (response.status !== 200) throw new Error(`POST /api/v1/batches answered ${response.status}`);
-  const pending = async () => {
-    const counts = await handOffs.getJobCounts('wait', 'active');
-    return (await redis.scard(outbox)) + counts.wait + counts.active;
-  };
+  const pending = async () => (await redis.scard(outbox)) + (await handOffs.pending());
   while ((await pending()) > 0) await sleep(2);
   return { answered, queued: performance.now() - started };
-}
-
-/**
- * The worker's part of a hand-off, as its DispatchProcessor does it (one at a time), run in this
- * process: a scheduler with the worker role would also launch the jobs.
- */
-function expandHandOffs(redisUrl: string): { seeder: Seeder; worker: Worker<DispatchWork> } {
-  const seeder = new Seeder(redisUrl, { queue: true });
-  const expansion = new DispatchExpansion(seeder.store, seeder.workQueue!);
-  const component = benchComponent().name;
-  const worker = new Worker<DispatchWork>(dispatchQueueName(component), (work) => expansion.expand(work.data.jobNames, work.timestamp), {
-    connection: { url: redisUrl, maxRetriesPerRequest: null },
-    prefix: queuePrefix(component),
-    concurrency: 1,
-  });
-  return { seeder, worker };
 }
 
 async function rawAddBulk(queue: Queue, jobs: number, round: number): Promise<number> {
@@ -79,7 +60,7 @@ export const bigBatches: Benchmark = {
     const queue = new Queue('bench-baseline-raw', { connection, prefix: queuePrefix('bench-baseline') });
     const outbox = new RedisKeys(benchComponent().name).dispatchOutbox;
     const expansion = expandHandOffs(redis.url);
-    const post = (body: string) => postBatch(scheduler.info.url, body, connection, outbox, expansion.seeder.workQueue!.dispatchQueue);
+    const post = (body: string) => postBatch(scheduler.info.url, body, connection, outbox, expansion);
     try {
       await queue.waitUntilReady();
       const rows: Row[] = [];
@@ -135,8 +116,7 @@ export const bigBatches: Benchmark = {
       return { rows, notes };
     } finally {
       await queue.close();
-      await expansion.worker.close();
-      await expansion.seeder.close();
+      await expansion.close();
       await connection.quit().catch(() => connection.disconnect());
       await scheduler.stop();
       await redis.stop();

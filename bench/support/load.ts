@@ -11,6 +11,8 @@ export interface Target {
   body?: string | Buffer;
   /** The server's process, to count the CPU time it spends per request. */
   pid?: number;
+  /** Other processes whose CPU time a request costs (a worker doing its part), counted with the server's. */
+  otherPids?: number[];
   /** Its redis-server's process: the Redis side of a request costs CPU on the same cores. */
   redisPid?: number;
   /** Headers made afresh for every request (e.g. a new Idempotency-Key each time). */
@@ -50,7 +52,9 @@ async function hammer(target: Target, connections: number, seconds: number): Pro
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
-  const cpuBefore = target.pid ? processCpuMs(target.pid) : Number.NaN;
+  const pids = target.pid ? [target.pid, ...(target.otherPids ?? [])] : [];
+  const cpuOf = () => (pids.length ? pids.reduce((sum, pid) => sum + processCpuMs(pid), 0) : Number.NaN);
+  const cpuBefore = cpuOf();
   const redisCpuBefore = target.redisPid ? processCpuMs(target.redisPid) : Number.NaN;
   const instance = autocannon({
     url: target.url + target.path,
@@ -71,7 +75,7 @@ async function hammer(target: Target, connections: number, seconds: number): Pro
     } else failed++;
   });
   const result = await instance;
-  const cpuMs = target.pid ? processCpuMs(target.pid) - cpuBefore : Number.NaN;
+  const cpuMs = cpuOf() - cpuBefore;
   const redisCpuMs = target.redisPid ? processCpuMs(target.redisPid) - redisCpuBefore : Number.NaN;
   return { ok, failed: failed + result.errors, seconds: result.duration, latencies, cpuMs, redisCpuMs };
 }
@@ -86,7 +90,7 @@ export interface CompareOptions {
   /** Called between two load segments (e.g. to free Redis). */
   between?: () => Promise<void>;
   /** Told about every measured segment (label, 2xx per second). */
-  onSegment?: (label: string, rate: number) => void;
+  onSegment?: (label: string, rate: number) => void | Promise<void>;
 }
 
 /**
@@ -105,7 +109,7 @@ export async function compareUnderLoad(targets: Target[], options: CompareOption
     for (const target of order) {
       const sample = await hammer(target, options.connections, options.secondsPerRound);
       samples.get(target.label)!.push(sample);
-      options.onSegment?.(target.label, sample.ok / sample.seconds);
+      await options.onSegment?.(target.label, sample.ok / sample.seconds);
       await options.between?.();
     }
   }

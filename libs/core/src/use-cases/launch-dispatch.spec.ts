@@ -4,7 +4,7 @@ import { LaunchDispatch } from './launch-dispatch';
 
 const runs = (...names: string[]): JobRun[] => names.map((name) => ({ name, generation: 0 }));
 
-function fakes() {
+function fakes(minIntervalMs?: number) {
   const calls: string[] = [];
   // The first round trip waits until release() (called before or after it starts); later ones do not.
   let released = false;
@@ -21,7 +21,7 @@ function fakes() {
   const store = { markDispatched: async (names: string[]) => void calls.push(`mark ${names.join(',')}`) } as unknown as StatusStore;
   return {
     calls,
-    dispatch: new LaunchDispatch(queue, store),
+    dispatch: new LaunchDispatch(queue, store, minIntervalMs),
     release: () => {
       released = true;
       open?.();
@@ -107,5 +107,27 @@ describe('LaunchDispatch after an empty dispatch', () => {
     f.release();
     await next;
     expect(f.calls).toEqual(['enqueue a', 'mark a']);
+  });
+});
+
+describe('LaunchDispatch, round trips apart', () => {
+  it('begins round trips at least the interval apart, so that one carries the jobs of that long, and sends a lone dispatch at once', async () => {
+    const f = fakes(100);
+    f.release();
+    const started = performance.now();
+    await f.dispatch.dispatch(runs('a'));
+    expect(performance.now() - started).toBeLessThan(50);
+
+    const b = f.dispatch.dispatch(runs('b'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const c = f.dispatch.dispatch(runs('c'));
+    await Promise.all([b, c]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(99);
+    expect(f.calls).toEqual(['enqueue a', 'mark a', 'enqueue b,c', 'mark b,c']);
+
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const alone = performance.now();
+    await f.dispatch.dispatch(runs('d'));
+    expect(performance.now() - alone).toBeLessThan(50);
   });
 });
