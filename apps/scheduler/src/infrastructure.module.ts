@@ -4,6 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { AppConfig } from '@rjs/config';
 import {
   type Clock,
+  DispatchExpansion,
   InDoubtAccepts,
   JobAcceptor,
   JobController,
@@ -18,7 +19,6 @@ import {
   JobStopper,
   ObservationRecorder,
   Recovery,
-  DispatchExpansion,
   type StatusStore,
   systemClock,
   VanishedJobReconciler,

@@ -35,8 +35,9 @@ interface WorkerCluster {
 }
 
 /**
- * The worker role: BullMQ processors for the API's hand-offs, launch, stop and remove work, and crash recovery. With the
- * local runtime it also observes the runtime, because the processes it launches are its children.
+ * The worker role: BullMQ processors for the API's hand-offs, launch, stop and remove work, and
+ * crash recovery. With the local runtime it also observes the runtime, because the processes it
+ * launches are its children.
  */
 @Module({
   providers: [{ provide: WORKER_OPTIONS, useValue: DEFAULT_WORKER_OPTIONS }, RecoveryLoop, RuntimeObserver, RetentionLoop, NotificationLoop],

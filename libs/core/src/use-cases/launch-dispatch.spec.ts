@@ -111,23 +111,31 @@ describe('LaunchDispatch after an empty dispatch', () => {
 });
 
 describe('LaunchDispatch, round trips apart', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('begins round trips at least the interval apart, so that one carries the jobs of that long, and sends a lone dispatch at once', async () => {
     const f = fakes(100);
     f.release();
-    const started = performance.now();
-    await f.dispatch.dispatch(runs('a'));
-    expect(performance.now() - started).toBeLessThan(50);
+    const a = f.dispatch.dispatch(runs('a'));
+    await jest.advanceTimersByTimeAsync(0);
+    await a;
+    expect(f.calls).toEqual(['enqueue a', 'mark a']);
 
     const b = f.dispatch.dispatch(runs('b'));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await jest.advanceTimersByTimeAsync(20);
     const c = f.dispatch.dispatch(runs('c'));
+    await jest.advanceTimersByTimeAsync(79);
+    expect(f.calls).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(1);
     await Promise.all([b, c]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(99);
     expect(f.calls).toEqual(['enqueue a', 'mark a', 'enqueue b,c', 'mark b,c']);
 
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const alone = performance.now();
-    await f.dispatch.dispatch(runs('d'));
-    expect(performance.now() - alone).toBeLessThan(50);
+    // Alone again once the interval has passed: at the end of its turn.
+    await jest.advanceTimersByTimeAsync(500);
+    const d = f.dispatch.dispatch(runs('d'));
+    await jest.advanceTimersByTimeAsync(0);
+    await d;
+    expect(f.calls.slice(4)).toEqual(['enqueue d', 'mark d']);
   });
 });
