@@ -4,7 +4,7 @@ import { createRedis } from '../../apps/scheduler/src/infrastructure.module';
 import { TestRedis } from '../../test/support/redis-server';
 import type { Benchmark, BenchContext } from '../support/benchmark';
 import { ms, type Row, times } from '../support/report';
-import { expandHandOffs, type HandOffExpansion } from '../support/hand-offs';
+import { startHandOffWorker, type HandOffExpansion } from '../support/hand-offs';
 import { benchComponent, smallJob } from '../support/seed';
 import { startService } from '../support/service';
 import { median, sleep } from '../support/stats';
@@ -59,7 +59,7 @@ export const bigBatches: Benchmark = {
     const connection = createRedis(redis.url);
     const queue = new Queue('bench-baseline-raw', { connection, prefix: queuePrefix('bench-baseline') });
     const outbox = new RedisKeys(benchComponent().name).dispatchOutbox;
-    const expansion = expandHandOffs(redis.url);
+    const expansion = startHandOffWorker(redis.url);
     const post = (body: string) => postBatch(scheduler.info.url, body, connection, outbox, expansion);
     try {
       await queue.waitUntilReady();

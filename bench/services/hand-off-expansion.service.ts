@@ -1,4 +1,4 @@
-import { expandHandOffs, type HandOffExpansion } from '../support/hand-offs';
+import { startHandOffWorker, type HandOffExpansion } from '../support/hand-offs';
 import { runService } from '../support/service-main';
 
 let expansion: HandOffExpansion | undefined;
@@ -6,7 +6,7 @@ let expansion: HandOffExpansion | undefined;
 /** A worker's part of the API's hand-offs (bench/support/hand-offs.ts) in a process of its own, as a worker runs it. */
 runService<{ redisUrl: string }>({
   async start(options) {
-    expansion = expandHandOffs(options.redisUrl);
+    expansion = startHandOffWorker(options.redisUrl);
     return {};
   },
   calls: {

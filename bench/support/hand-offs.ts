@@ -14,7 +14,7 @@ export interface HandOffExpansion {
  * one hand-off at a time), for the benchmark component on `redisUrl`: a scheduler with the worker
  * role would also launch the jobs.
  */
-export function expandHandOffs(redisUrl: string): HandOffExpansion {
+export function startHandOffWorker(redisUrl: string): HandOffExpansion {
   const seeder = new Seeder(redisUrl, { queue: true });
   const queues = seeder.workQueue!;
   const expansion = new DispatchExpansion(seeder.store, queues);

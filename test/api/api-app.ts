@@ -6,7 +6,7 @@ import type { AppConfig } from '@rjs/config';
 import { type BatchStatusView, DispatchExpansion, JobAcceptor, type JobStatusView, type StatusStore } from '@rjs/core';
 import type { DispatchWork } from '@rjs/queue';
 import { STATUS_STORE } from '@rjs/platform';
-import { ComponentQueues, type LogCapture, serveApiRole } from '../support/app-fixture';
+import { ComponentQueues, expandHandOffs, type LogCapture, serveApiRole } from '../support/app-fixture';
 import { type TestRedis, withRedis } from '../support/redis-server';
 import { RedisKeys } from '@rjs/store';
 
@@ -55,7 +55,7 @@ export async function startApi(redisUrl: string, component = 'compute', env: Rec
     },
     handedOff: async () => {
       await app.get(JobAcceptor).drain();
-      await queues.expandHandOffs(app.get(DispatchExpansion));
+      await expandHandOffs(queues.dispatchQueue, app.get(DispatchExpansion));
     },
     close: async () => {
       await queues.close();

@@ -127,10 +127,6 @@ export class ComponentQueues {
     return (this.control ??= this.open(controlQueueName(this.component)));
   }
 
-  expandHandOffs(expansion: DispatchExpansion): Promise<void> {
-    return expandHandOffs(this.dispatchQueue, expansion);
-  }
-
   async close(): Promise<void> {
     await Promise.all([this.launch?.close(), this.dispatch?.close(), this.control?.close()]);
     await this.cluster?.quit().catch(() => this.cluster?.disconnect());

@@ -33,8 +33,8 @@ export interface LaunchWork {
 }
 
 /**
- * One hand-off of the API's: the jobs of the requests it accepted in one turn of its event loop (or
- * of one batch). A worker reads their records and queues launch work for each that still waits
+ * One hand-off of the API's: the jobs it accepted since its last one (at most one per 5 ms:
+ * LaunchDispatch). A worker reads their records and queues launch work for each that still waits
  * (DispatchExpansion), with the hand-off's time as the work's timestamp.
  */
 export interface DispatchWork {

@@ -1,6 +1,7 @@
 import { isFinal, JobStatus } from '../job-status';
 import type { Clock, JobRuntime, StatusStore, WorkQueue } from '../ports';
 import { generationOf, type JobRecord, rfc3339, runOf } from '../records';
+import { DispatchExpansion } from './dispatch-expansion';
 import type { ObservationRecorder } from './record-observation';
 
 /**
@@ -10,11 +11,14 @@ import type { ObservationRecorder } from './record-observation';
 export class Recovery {
   /** When this process first saw each job that is in the dispatch outbox now (its monotonic ms). */
   private pendingSince = new Map<string, number>();
+  private readonly expansion: DispatchExpansion;
 
   constructor(
     private readonly store: StatusStore,
     private readonly queue: WorkQueue,
-  ) {}
+  ) {
+    this.expansion = new DispatchExpansion(store, queue);
+  }
 
   /**
    * Accepted jobs whose queue entry may be missing are queued (again: the queue drops duplicates),
@@ -34,11 +38,10 @@ export class Recovery {
     }
     this.pendingSince = since;
     if (due.length === 0) return 0;
-    const records = await this.store.getJobs(due);
-    const waiting = records.filter((r): r is JobRecord => r?.status === JobStatus.Waiting).map(runOf);
-    await this.queue.enqueueLaunch(waiting);
+    // What a worker does with a hand-off: launch work for each job still Waiting.
+    const queued = await this.expansion.expand(due);
     await this.store.markDispatched(due);
-    return waiting.length;
+    return queued;
   }
 
   /** Deleted jobs whose runtime removal may not be queued yet. */
